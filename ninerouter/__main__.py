@@ -1,0 +1,3 @@
+from ninerouter.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Parsers for files users bring (proxies.txt, 9Router homes): parse and validate, never write."""

@@ -1,0 +1,1 @@
+"""The aiohttp server: app factory, /v1 handlers, middleware."""

@@ -1,0 +1,50 @@
+"""create_app(): the only way to get a server, for `serve` and for tests alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ninerouter.home import Home
+from ninerouter.proxy.body import MAX_REQUEST_BYTES
+from ninerouter.proxy.chat import chat_completions
+from ninerouter.proxy.live_config import LiveConfig
+from ninerouter.proxy.middleware import error_middleware
+from ninerouter.proxy.models_list import list_models
+from ninerouter.proxy.runtime import RUNTIME, Runtime
+from ninerouter.services.keys import ensure_initial_key
+from ninerouter.upstream.session import new_session
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def create_app(home: Home, *, log_requests: bool = False) -> web.Application:
+    """The server for one home. Opening the store and the upstream session happens at startup."""
+    home.ensure()
+    key, _ = ensure_initial_key(home)
+    runtime = Runtime(
+        home=home, config=LiveConfig(home, extra_keys=(key,)), log_requests=log_requests
+    )
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app[RUNTIME] = runtime
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await runtime.config.start()
+        runtime.session = new_session()
+        runtime.started_at = time.time()
+        try:
+            yield
+        finally:
+            await runtime.session.close()
+            await runtime.config.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    for prefix in ("", "/api"):
+        app.router.add_post(f"{prefix}/v1/chat/completions", chat_completions)
+        app.router.add_get(f"{prefix}/v1/models", list_models)
+    app.router.add_get("/api/health", health)
+    return app

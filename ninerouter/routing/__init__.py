@@ -1,0 +1,1 @@
+"""Pure routing policy: model resolution, account choice, failure classification. No I/O here."""

@@ -1,0 +1,69 @@
+"""The configuration the server routes with: an immutable snapshot of the store, rebuilt on change."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ninerouter.models import ApiKey, Combo, Connection, ProviderNode
+
+
+def key_digest(key: str) -> bytes:
+    """Keys are compared by digest, so a lookup takes the same time whatever the key's prefix."""
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    connections: tuple[Connection, ...] = ()
+    nodes: tuple[ProviderNode, ...] = ()
+    combos: tuple[Combo, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    key_digests: frozenset[bytes] = frozenset()
+    by_provider: Mapping[str, tuple[Connection, ...]] = field(default_factory=dict)
+    nodes_by_prefix: Mapping[str, ProviderNode] = field(default_factory=dict)
+    nodes_by_id: Mapping[str, ProviderNode] = field(default_factory=dict)
+    combos_by_name: Mapping[str, Combo] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        connections: Iterable[Connection],
+        nodes: Iterable[ProviderNode],
+        keys: Iterable[ApiKey],
+        combos: Iterable[Combo],
+        settings: Mapping[str, Any],
+        extra_keys: Iterable[str] = (),
+    ) -> RouterConfig:
+        conns = tuple(connections)
+        node_list = tuple(nodes)
+        combo_list = tuple(combos)
+        grouped: dict[str, list[Connection]] = {}
+        for conn in conns:
+            grouped.setdefault(conn.provider, []).append(conn)
+        by_provider = {
+            provider: tuple(sorted(items, key=lambda c: (c.priority, c.name)))
+            for provider, items in grouped.items()
+        }
+        digests = {key_digest(k.key) for k in keys if k.is_active}
+        digests.update(key_digest(k) for k in extra_keys if k)
+        return cls(
+            connections=conns,
+            nodes=node_list,
+            combos=combo_list,
+            settings=dict(settings),
+            key_digests=frozenset(digests),
+            by_provider=by_provider,
+            nodes_by_prefix={n.prefix: n for n in node_list if n.prefix},
+            nodes_by_id={n.id: n for n in node_list},
+            combos_by_name={c.name: c for c in combo_list},
+        )
+
+    def accepts_key(self, key: str | None) -> bool:
+        return bool(key) and key_digest(key or "") in self.key_digests
+
+    def active_connections(self, provider: str) -> tuple[Connection, ...]:
+        return tuple(c for c in self.by_provider.get(provider, ()) if c.is_active)

@@ -1,0 +1,43 @@
+"""The only package that talks to SQLite. `Store(path)` opens, checks and migrates on construction."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from ninerouter.store.database import open_database, write_transaction
+from ninerouter.store.migrations import SCHEMA_VERSION, migrations
+from ninerouter.store.repos import Combos, Connections, Keys, Nodes, Settings
+
+__all__ = ["Store"]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = open_database(path, SCHEMA_VERSION)
+        try:
+            migrations.apply(self.db)
+        except BaseException:
+            self.db.close()
+            raise
+        self.connections = Connections(self.db)
+        self.nodes = Nodes(self.db)
+        self.keys = Keys(self.db)
+        self.combos = Combos(self.db)
+        self.settings = Settings(self.db)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        with write_transaction(self.db) as db:
+            yield db
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (PRAGMA data_version)."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,1 @@
+"""Pure format translation and SSE framing. No I/O here."""

@@ -1,0 +1,1 @@
+"""Outbound HTTP to providers. The only package that makes upstream calls."""
