@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -37,7 +38,13 @@ def route_header(target: Target, conn: Connection, attempts: int) -> str:
         ("model", target.model),
         ("attempts", str(attempts)),
     )
-    return "; ".join(f"{k}={quote(v, safe='/.-_:@')}" for k, v in parts)
+    return "; ".join(f"{k}={_header_safe(v)}" for k, v in parts)
+
+
+def _header_safe(value: str) -> str:
+    if value.isascii() and value.isprintable() and ";" not in value:
+        return value
+    return quote(value, safe="/.-_:@ ")
 
 
 def openai_error_event(message: str) -> bytes:
@@ -74,7 +81,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             "chat-completions clients can reach OpenAI-compatible providers in this version.",
         )
     conn = conns[0]
-    timeouts = Timeouts.from_settings(config.settings)
+    timeouts = runtime.timeouts(config)
     started = time.perf_counter()
     try:
         response = await _forward(request, target, conn, body, timeouts)
@@ -102,17 +109,28 @@ async def _forward(
     runtime = request.app[RUNTIME]
     upstream = openai_chat(target, conn, body)
     route = route_header(target, conn, 1)
+    if not upstream.stream:
+        try:
+            async with asyncio.timeout(timeouts.total):
+                resp = await relay.open_response(runtime.http, upstream, timeouts)
+                try:
+                    await relay.raise_for_status(resp, expect_stream=False)
+                    data = await relay.read_json(resp)
+                finally:
+                    resp.release()
+        except TimeoutError:
+            raise relay.UpstreamFailure(
+                504, f"upstream answer not complete within {timeouts.total:g}s", "timeout"
+            ) from None
+        return web.Response(
+            body=data,
+            status=resp.status,
+            content_type="application/json",
+            headers={"x-ninerouter-route": route},
+        )
     resp = await relay.open_response(runtime.http, upstream, timeouts)
     try:
-        await relay.raise_for_status(resp, upstream.stream)
-        if not upstream.stream:
-            data = await relay.read_json(resp, timeouts)
-            return web.Response(
-                body=data,
-                status=resp.status,
-                content_type="application/json",
-                headers={"x-ninerouter-route": route},
-            )
+        await relay.raise_for_status(resp, expect_stream=True)
         stream = relay.StreamRelay(resp, timeouts)
         first = await stream.first_events()
         out = web.StreamResponse(status=200, headers={**SSE_HEADERS, "x-ninerouter-route": route})

@@ -44,13 +44,21 @@ async def open_response(
     followed. The caller owns the returned response and must release or close it."""
     headers = {**req.headers, LOOP_HEADER: LOOP_TOKEN}
     try:
+        if not req.stream:
+            return await session.post(
+                req.url,
+                data=req.body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=timeouts.for_json,
+            )
         async with asyncio.timeout(timeouts.first_byte):
             return await session.post(
                 req.url,
                 data=req.body,
                 headers=headers,
                 allow_redirects=False,
-                timeout=timeouts.client_timeout(),
+                timeout=timeouts.for_stream,
             )
     except TimeoutError:
         raise UpstreamFailure(
@@ -100,7 +108,7 @@ def error_message(body: bytes) -> str:
     return body[:300].decode("utf-8", "replace")
 
 
-async def raise_for_status(resp: aiohttp.ClientResponse, expect_stream: bool) -> None:
+async def raise_for_status(resp: aiohttp.ClientResponse, *, expect_stream: bool) -> None:
     """Turn a non-2xx answer or a 2xx that is not the API (HTML, redirect) into an UpstreamFailure."""
     if 200 <= resp.status < 300:
         ctype = resp.content_type
@@ -129,14 +137,12 @@ async def raise_for_status(resp: aiohttp.ClientResponse, expect_stream: bool) ->
     )
 
 
-async def read_json(resp: aiohttp.ClientResponse, timeouts: Timeouts) -> bytes:
+async def read_json(resp: aiohttp.ClientResponse) -> bytes:
+    """The whole body of a non-stream answer (the caller bounds the total time)."""
     try:
-        async with asyncio.timeout(timeouts.total):
-            body = await read_capped(resp)
+        body = await read_capped(resp)
     except TimeoutError:
-        raise UpstreamFailure(
-            504, f"upstream body not complete within {timeouts.total:g}s", "timeout"
-        ) from None
+        raise UpstreamFailure(504, "upstream stopped sending its answer", "timeout") from None
     except aiohttp.ClientError as exc:
         raise UpstreamFailure(
             502, f"upstream connection failed while reading: {type(exc).__name__}", "connect"

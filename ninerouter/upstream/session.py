@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import aiohttp
@@ -35,8 +36,17 @@ class Timeouts:
             total=seconds("requestTimeoutMs", cls.total),
         )
 
-    def client_timeout(self) -> aiohttp.ClientTimeout:
+    @cached_property
+    def for_stream(self) -> aiohttp.ClientTimeout:
+        """Streams: first byte and idle gaps are timed by the relay itself."""
         return aiohttp.ClientTimeout(total=None, connect=self.connect, sock_connect=self.connect)
+
+    @cached_property
+    def for_json(self) -> aiohttp.ClientTimeout:
+        """Whole bodies: no gap longer than the first-byte timeout; the caller bounds the total."""
+        return aiohttp.ClientTimeout(
+            total=None, connect=self.connect, sock_connect=self.connect, sock_read=self.first_byte
+        )
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -46,6 +56,7 @@ def new_session() -> aiohttp.ClientSession:
     )
     return aiohttp.ClientSession(
         connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None),
         skip_auto_headers=("User-Agent",),
     )
