@@ -192,3 +192,30 @@ def public_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("outboundProxyUrl"), str):
         out["outboundProxyUrl"] = mask_url(out["outboundProxyUrl"])
     return out
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One finished request, as the router records it (9Router `usageHistory` plus our fields in meta).
+
+    `status` is the HTTP status the client got ("200", "429", ...) or "499" when the client went away.
+    `api_key` is never the key itself: the apiKeys row id, or "auth-file" for the initial key.
+    """
+
+    timestamp: str
+    provider: str
+    model: str
+    connection_id: str | None
+    connection_name: str | None
+    endpoint: str
+    status: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    combo: str | None = None
+    api_key: str | None = None
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    attempts: int = 1
+    stream: bool = False

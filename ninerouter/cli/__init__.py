@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ninerouter import __version__
-from ninerouter.cli import keys, provider, serve, settings
+from ninerouter.cli import combo, keys, provider, serve, settings, usage
 from ninerouter.cli._console import CliState, FunnelGroup
 
 app = typer.Typer(
@@ -56,6 +56,8 @@ serve.register(app)
 app.add_typer(provider.app, name="provider", help="Provider connections (accounts).")
 app.add_typer(keys.app, name="keys", help="API keys for /v1 clients.")
 app.add_typer(settings.app, name="settings", help="Router settings (9Router keys).")
+app.add_typer(combo.app, name="combo", help="Combos: one model name for an ordered list of models.")
+usage.register(app)
 
 _GLOBAL_WITH_VALUE = {"--data-dir"}
 _GLOBAL_FLAGS = {"--json", "--verbose"}

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ninerouter.store.combos import Combos
 from ninerouter.store.database import open_database, write_transaction
 from ninerouter.store.migrations import SCHEMA_VERSION, migrations
-from ninerouter.store.repos import Combos, Connections, Keys, Nodes, Settings
+from ninerouter.store.repos import Connections, Keys, Nodes, Settings
+from ninerouter.store.usage import UsageLog
 
 __all__ = ["Store"]
 
@@ -29,6 +31,7 @@ class Store:
         self.keys = Keys(self.db)
         self.combos = Combos(self.db)
         self.settings = Settings(self.db)
+        self.usage = UsageLog(self.db)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:

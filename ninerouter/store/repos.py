@@ -7,9 +7,8 @@ from typing import Any
 
 import sqlite_utils
 
-from ninerouter.models import DEFAULT_SETTINGS, ApiKey, Combo, Connection, ProviderNode
+from ninerouter.models import DEFAULT_SETTINGS, ApiKey, Connection, ProviderNode
 from ninerouter.store.rows import (
-    combo_from_row,
     connection_from_row,
     dump_json,
     key_from_row,
@@ -150,14 +149,6 @@ class Keys:
         self.db.execute(
             "UPDATE apiKeys SET isActive = ? WHERE id = ?", [1 if active else 0, key_id]
         )
-
-
-class Combos:
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-
-    def all(self) -> list[Combo]:
-        return [combo_from_row(r) for r in self.db.query("SELECT * FROM combos ORDER BY name")]
 
 
 class Settings:
