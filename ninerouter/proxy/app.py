@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from ninerouter.aio import spawn
 from ninerouter.home import Home
 from ninerouter.proxy.body import MAX_REQUEST_BYTES
 from ninerouter.proxy.chat import chat_completions
 from ninerouter.proxy.live_config import LiveConfig
 from ninerouter.proxy.middleware import error_middleware
 from ninerouter.proxy.models_list import list_models
+from ninerouter.proxy.persist import run_persister
 from ninerouter.proxy.runtime import RUNTIME, Runtime
 from ninerouter.services.keys import ensure_initial_key
 from ninerouter.upstream.session import new_session
@@ -22,23 +26,33 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def create_app(home: Home, *, log_requests: bool = False) -> web.Application:
+def create_app(
+    home: Home, *, log_requests: bool = False, clock: Callable[[], float] = time.time
+) -> web.Application:
     """The server for one home. Opening the store and the upstream session happens at startup."""
     home.ensure()
     key, _ = ensure_initial_key(home)
     runtime = Runtime(
-        home=home, config=LiveConfig(home, extra_keys=(key,)), log_requests=log_requests
+        home=home,
+        config=LiveConfig(home, extra_keys=(key,)),
+        clock=clock,
+        log_requests=log_requests,
     )
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[RUNTIME] = runtime
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        runtime.config.listeners.append(runtime.adopt)
         await runtime.config.start()
         runtime.session = new_session()
         runtime.started_at = time.time()
+        persister = spawn(run_persister(runtime), name="persist")
         try:
             yield
         finally:
+            persister.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await persister
             await runtime.session.close()
             await runtime.config.close()
 

@@ -1,12 +1,10 @@
-"""POST /v1/chat/completions: authenticate, resolve the model, forward, relay."""
+"""POST /v1/chat/completions: authenticate, plan, and let the dispatcher try accounts in turn."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 from aiohttp import web
@@ -14,37 +12,21 @@ from aiohttp import web
 from ninerouter.models import Connection
 from ninerouter.proxy.auth import require_key
 from ninerouter.proxy.body import read_json_body
+from ninerouter.proxy.dispatch import Served, dispatch
 from ninerouter.proxy.errors import ApiError
 from ninerouter.proxy.runtime import RUNTIME
-from ninerouter.redact import scrub
-from ninerouter.routing.resolve import Target, UnknownModel, resolve
+from ninerouter.routing.plan import plan
+from ninerouter.routing.resolve import Target, UnknownModel
+from ninerouter.routing.session import session_key
+from ninerouter.translate.usage import tokens_in_body, tokens_in_event
 from ninerouter.upstream import relay
-from ninerouter.upstream.request import openai_chat
-from ninerouter.upstream.session import Timeouts
-
-log = logging.getLogger("ninerouter.requests")
+from ninerouter.upstream.request import UpstreamRequest, openai_chat
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream",
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-
-
-def route_header(target: Target, conn: Connection, attempts: int) -> str:
-    parts = (
-        ("provider", target.provider),
-        ("connection", conn.name),
-        ("model", target.model),
-        ("attempts", str(attempts)),
-    )
-    return "; ".join(f"{k}={_header_safe(v)}" for k, v in parts)
-
-
-def _header_safe(value: str) -> str:
-    if value.isascii() and value.isprintable() and ";" not in value:
-        return value
-    return quote(value, safe="/.-_:@ ")
 
 
 def openai_error_event(message: str) -> bytes:
@@ -63,81 +45,83 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     require_key(request, config)
     body = await read_json_body(request)
     try:
-        target = resolve(body["model"], config)
+        the_plan = plan(body["model"], config)
     except UnknownModel as exc:
         raise ApiError(404, exc.message, code="model_not_found") from None
-    conns = config.active_connections(target.provider)
-    if not conns:
-        raise ApiError(
-            404,
-            f"No active credentials for provider: {target.label}. Add an account with "
-            f"'ninerouter provider add {target.provider} --name NAME --api-key KEY'.",
-            code="model_not_found",
-        )
-    if target.family != "openai":
+    families = {t.family for t in the_plan.targets}
+    if families - {"openai"} and not families & {"openai"}:
         raise ApiError(
             501,
-            f"provider {target.provider} speaks the {target.family} format; "
-            "chat-completions clients can reach OpenAI-compatible providers in this version.",
+            f"'{body['model']}' is served by a provider that speaks the "
+            f"{'/'.join(sorted(families))} format; chat-completions clients reach "
+            "OpenAI-compatible providers in this version.",
         )
-    conn = conns[0]
-    timeouts = runtime.timeouts(config)
-    started = time.perf_counter()
-    try:
-        response = await _forward(request, target, conn, body, timeouts)
-    except relay.UpstreamFailure as exc:
-        headers = {"x-ninerouter-route": route_header(target, conn, 1)}
-        if exc.retry_after:
-            headers["Retry-After"] = exc.retry_after
-        raise ApiError(exc.status, scrub(exc.message, conn.secrets()), headers=headers) from None
-    if runtime.log_requests:
-        log.info(
-            "%s %s -> %s/%s %s %.1fms",
-            request.method,
-            request.path,
-            target.provider,
-            conn.name,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
-    return response
+    stream = body.get("stream") is True
 
-
-async def _forward(
-    request: web.Request, target: Target, conn: Connection, body: dict[str, Any], timeouts: Timeouts
-) -> web.StreamResponse:
-    runtime = request.app[RUNTIME]
-    upstream = openai_chat(target, conn, body)
-    route = route_header(target, conn, 1)
-    if not upstream.stream:
-        try:
-            async with asyncio.timeout(timeouts.total):
-                resp = await relay.open_response(runtime.http, upstream, timeouts)
-                try:
-                    await relay.raise_for_status(resp, expect_stream=False)
-                    data = await relay.read_json(resp)
-                finally:
-                    resp.release()
-        except TimeoutError:
+    async def attempt(target: Target, conn: Connection, route: str, deadline: float) -> Served:
+        if target.family != "openai":
             raise relay.UpstreamFailure(
-                504, f"upstream answer not complete within {timeouts.total:g}s", "timeout"
-            ) from None
-        return web.Response(
-            body=data,
-            status=resp.status,
-            content_type="application/json",
-            headers={"x-ninerouter-route": route},
-        )
-    resp = await relay.open_response(runtime.http, upstream, timeouts)
+                501, f"{target.provider} speaks {target.family}", "unsupported"
+            )
+        upstream = openai_chat(target, conn, body)
+        if stream:
+            return await _stream(request, upstream, route, runtime.timeouts(config))
+        return await _json(runtime.http, upstream, route, runtime.timeouts(config), deadline)
+
+    return await dispatch(
+        request,
+        runtime,
+        config,
+        the_plan,
+        session_key(request.headers, body),
+        "/v1/chat/completions",
+        stream,
+        attempt,
+    )
+
+
+async def _json(
+    http: Any, upstream: UpstreamRequest, route: str, timeouts: Any, deadline: float
+) -> Served:
+    try:
+        async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+            resp = await relay.open_response(http, upstream, timeouts)
+            try:
+                await relay.raise_for_status(resp, expect_stream=False)
+                data = await relay.read_json(resp)
+            finally:
+                resp.release()
+    except TimeoutError:
+        raise relay.UpstreamFailure(
+            504, f"upstream answer not complete within {timeouts.total:g}s", "timeout"
+        ) from None
+    prompt, completion = tokens_in_body(data)
+    response = web.Response(
+        body=data,
+        status=resp.status,
+        content_type="application/json",
+        headers={"x-ninerouter-route": route},
+    )
+    return Served(response, prompt, completion)
+
+
+async def _stream(
+    request: web.Request, upstream: UpstreamRequest, route: str, timeouts: Any
+) -> Served:
+    started = time.monotonic()
+    http = request.app[RUNTIME].http
+    resp = await relay.open_response(http, upstream, timeouts)
     try:
         await relay.raise_for_status(resp, expect_stream=True)
         stream = relay.StreamRelay(resp, timeouts)
         first = await stream.first_events()
+        ttft = round((time.monotonic() - started) * 1000, 2)
         out = web.StreamResponse(status=200, headers={**SSE_HEADERS, "x-ninerouter-route": route})
         await out.prepare(request)
         await out.write(b"".join(first))
-        await stream.pump(out.write, openai_error_event)
+        failure = await stream.pump(out.write, openai_error_event)
         await out.write_eof()
-        return out
     finally:
         resp.release()
+    prompt, completion = tokens_in_event(stream.usage_event)
+    return Served(out, prompt, completion, ttft, failure)

@@ -37,6 +37,12 @@ class LiveConfig:
         self._version: tuple[int, int] = (-1, -1)
         self._task: asyncio.Task[None] | None = None
         self.reloads = 0
+        self.listeners: list[Callable[[RouterConfig], None]] = []
+
+    def _swap(self, fresh: RouterConfig) -> None:
+        self.current = fresh
+        for listener in self.listeners:
+            listener(fresh)
 
     async def run_db(self, fn: Callable[[Store], T]) -> T:
         """Run fn(store) on the database thread."""
@@ -49,11 +55,11 @@ class LiveConfig:
         return fn(self._store)
 
     async def start(self) -> None:
-        self.current = await self.run_db(self._load)
+        self._swap(await self.run_db(self._load))
         self._task = spawn(self._poll(), name="config-reload")
 
     async def reload_now(self) -> None:
-        self.current = await self.run_db(self._load)
+        self._swap(await self.run_db(self._load))
 
     async def close(self) -> None:
         if self._task is not None:
@@ -107,4 +113,4 @@ class LiveConfig:
                 log.error("config reload failed, keeping the previous config: %s", exc)
                 continue
             if fresh is not None:
-                self.current = fresh
+                self._swap(fresh)

@@ -22,6 +22,7 @@ class RouterConfig:
     combos: tuple[Combo, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
     key_digests: frozenset[bytes] = frozenset()
+    key_ids: Mapping[bytes, str] = field(default_factory=dict)
     by_provider: Mapping[str, tuple[Connection, ...]] = field(default_factory=dict)
     nodes_by_prefix: Mapping[str, ProviderNode] = field(default_factory=dict)
     nodes_by_id: Mapping[str, ProviderNode] = field(default_factory=dict)
@@ -48,14 +49,15 @@ class RouterConfig:
             provider: tuple(sorted(items, key=lambda c: (c.priority, c.name)))
             for provider, items in grouped.items()
         }
-        digests = {key_digest(k.key) for k in keys if k.is_active}
-        digests.update(key_digest(k) for k in extra_keys if k)
+        key_ids = {key_digest(k): "auth-file" for k in extra_keys if k}
+        key_ids.update({key_digest(k.key): k.id for k in keys if k.is_active})
         return cls(
             connections=conns,
             nodes=node_list,
             combos=combo_list,
             settings=dict(settings),
-            key_digests=frozenset(digests),
+            key_digests=frozenset(key_ids),
+            key_ids=key_ids,
             by_provider=by_provider,
             nodes_by_prefix={n.prefix: n for n in node_list if n.prefix},
             nodes_by_id={n.id: n for n in node_list},
@@ -64,6 +66,10 @@ class RouterConfig:
 
     def accepts_key(self, key: str | None) -> bool:
         return bool(key) and key_digest(key or "") in self.key_digests
+
+    def key_id(self, key: str | None) -> str | None:
+        """The apiKeys row id of a presented key ("auth-file" for the initial key), never the key."""
+        return self.key_ids.get(key_digest(key)) if key else None
 
     def active_connections(self, provider: str) -> tuple[Connection, ...]:
         return tuple(c for c in self.by_provider.get(provider, ()) if c.is_active)

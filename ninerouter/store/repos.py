@@ -89,6 +89,14 @@ class Connections:
     def delete(self, connection_id: str) -> None:
         self.db.execute("DELETE FROM providerConnections WHERE id = ?", [connection_id])
 
+    def patch_data(self, patches: Mapping[str, Mapping[str, Any]]) -> None:
+        """Merge runtime state into each row's JSON `data` (RFC 7396: a null removes the key).
+        `updatedAt` is left alone: it marks edits by people, which lift an auth lock."""
+        self.db.conn.executemany(
+            "UPDATE providerConnections SET data = json_patch(data, ?) WHERE id = ?",
+            [(dump_json(dict(patch)), conn_id) for conn_id, patch in patches.items()],
+        )
+
 
 class Nodes:
     def __init__(self, db: sqlite_utils.Database) -> None:

@@ -58,3 +58,20 @@ def has_content(event: bytes) -> bool:
         if line.startswith(b"data:"):
             return True
     return False
+
+
+def error_in(event: bytes) -> str | None:
+    """The message of an in-band error event (`event: error`, or a data object with "error"),
+    else None."""
+    is_error = event.startswith(b"event: error") or b"\nevent: error" in event
+    for line in event.splitlines():
+        if line.startswith(b"data:"):
+            payload = line[5:].lstrip()
+            if (
+                payload.startswith(b'{"error"')
+                or payload.startswith(b'{"type":"error"')
+                or is_error
+            ):
+                text = payload[:500].decode("utf-8", "replace")
+                return text
+    return None

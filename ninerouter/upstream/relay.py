@@ -8,16 +8,18 @@ it, a failure ends the stream with an in-band error event and no terminator — 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 import orjson
 
-from ninerouter.translate.sse import EventSplitter, has_content, is_done
+from ninerouter.translate.sse import EventSplitter, error_in, has_content, is_done
 from ninerouter.upstream.request import UpstreamRequest
 from ninerouter.upstream.session import Timeouts
 
+_RATE_TEXT = re.compile(r"rate[ _-]?limit|overloaded|too many requests", re.I)
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 LOOP_HEADER = "CDN-Loop"
@@ -31,7 +33,7 @@ class UpstreamFailure(Exception):
     status: int
     message: str
     kind: str  # "http" | "connect" | "timeout" | "invalid_response" | "stream"
-    retry_after: str | None = None
+    headers: Mapping[str, str] | None = None  # the upstream's response headers, for reset times
 
     def __str__(self) -> str:
         return self.message
@@ -133,7 +135,7 @@ async def raise_for_status(resp: aiohttp.ClientResponse, *, expect_stream: bool)
         resp.status,
         f"[{resp.status}]: {error_message(body)}",
         "http",
-        resp.headers.get("Retry-After"),
+        resp.headers,
     )
 
 
@@ -161,6 +163,7 @@ class StreamRelay:
         self.splitter = EventSplitter()
         self.done = False
         self.events_relayed = 0
+        self.usage_event: bytes | None = None
 
     async def _next_events(self, wait: float) -> list[bytes] | None:
         """Whole events from the next chunk; None at end of stream."""
@@ -183,6 +186,13 @@ class StreamRelay:
                 events = await self._next_events(self.timeouts.first_byte)
                 if events is None:
                     raise UpstreamFailure(502, "upstream stream ended before any data", "stream")
+                for event in events:
+                    message = error_in(event)
+                    if message is not None:
+                        status = 429 if _RATE_TEXT.search(message) else 502
+                        raise UpstreamFailure(
+                            status, f"upstream stream began with an error: {message}", "http"
+                        )
                 held.extend(events)
         except TimeoutError:
             raise UpstreamFailure(
@@ -193,7 +203,13 @@ class StreamRelay:
                 502, f"upstream connection failed before any data: {type(exc).__name__}", "stream"
             ) from None
         self.done = any(is_done(e) for e in held)
+        self._note_usage(held)
         return held
+
+    def _note_usage(self, events: list[bytes]) -> None:
+        for event in events:
+            if b'"usage"' in event:
+                self.usage_event = event
 
     async def pump(
         self, write: Callable[[bytes], Awaitable[None]], error_event: Callable[[str], bytes]
@@ -218,6 +234,7 @@ class StreamRelay:
                     events = events[: index + 1]
                     break
             self.events_relayed += len(events)
+            self._note_usage(events)
             await write(b"".join(events))
         if failure is not None:
             await write(error_event(failure))
