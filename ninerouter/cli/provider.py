@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -101,6 +102,8 @@ def list_(
             "yes" if c.is_active else "no",
             c.public().get("apiKey", ""),
             c.data.get("testStatus", ""),
+            _cooling(c.data),
+            c.data.get("lastError") or "",
             c.id,
         )
         for c in conns
@@ -110,11 +113,31 @@ def list_(
         json_out,
         [c.public() for c in conns],
         lambda: print_table(
-            ("NAME", "PROVIDER", "PRIO", "ACTIVE", "KEY", "STATUS", "ID"),
+            ("NAME", "PROVIDER", "PRIO", "ACTIVE", "KEY", "STATUS", "COOLING", "LAST ERROR", "ID"),
             rows,
             empty="no connections yet: add one with 'ninerouter provider add'",
         ),
     )
+
+
+def _cooling(data: Mapping[str, object]) -> str:
+    """Active locks as 'model until HH:MM:SS' (all models: '*')."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    out = []
+    for key, value in data.items():
+        if key.startswith("modelLock_") and isinstance(value, str):
+            try:
+                until = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if until > now:
+                model = key[len("modelLock_") :]
+                out.append(
+                    f"{'*' if model == '__all' else model} until {until.astimezone():%H:%M:%S}"
+                )
+    return ", ".join(out)
 
 
 @app.command("remove")
@@ -137,3 +160,81 @@ def remove(
         {"removed": conn.id, "name": conn.name},
         lambda: message(f"removed connection '{conn.name}'"),
     )
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Connection id or name.")],
+    name: Annotated[str | None, typer.Option("--name", help="New label.")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="New provider key.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Override the API root ('' to clear).")
+    ] = None,
+    priority: Annotated[int | None, typer.Option("--priority", help="1 is tried first.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Use or skip this account.")
+    ] = None,
+    proxy: Annotated[
+        str | None, typer.Option("--proxy", help="Egress proxy URL ('' to clear).")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Provider region.")] = None,
+    min_interval_ms: Annotated[
+        int | None,
+        typer.Option("--min-interval-ms", help="Throttle: least ms between requests (0 = off)."),
+    ] = None,
+    max_concurrent: Annotated[
+        int | None,
+        typer.Option("--max-concurrent", help="Throttle: most requests in flight (0 = off)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change an account. An edit also lifts an auth_failed lock, so a fixed key is used again."""
+    from ninerouter.services.providers import ConnectionEdit, edit_connection
+
+    conn = edit_connection(
+        open_store(ctx),
+        ref,
+        ConnectionEdit(
+            name=name,
+            api_key=api_key,
+            base_url=base_url,
+            priority=priority,
+            active=active,
+            proxy=proxy,
+            region=region,
+            min_interval_ms=min_interval_ms,
+            max_concurrent=max_concurrent,
+        ),
+    )
+    emit(ctx, json_out, conn.public(), lambda: message(f"updated connection '{conn.name}'"))
+
+
+@app.command("test")
+def test(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Connection id or name.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Call the provider cheaply (GET /models) and record testStatus. Exit 3 when the check fails."""
+    from ninerouter.services.providers import test_connection
+
+    conn, result = test_connection(open_store(ctx), ref)
+    data = {
+        "id": conn.id,
+        "name": conn.name,
+        "ok": result.ok,
+        "status": result.status,
+        "message": result.message,
+        "latencyMs": result.latency_ms,
+    }
+    emit(
+        ctx,
+        json_out,
+        data,
+        lambda: message(
+            f"{conn.name}: {'ok' if result.ok else 'FAILED'} ({result.latency_ms} ms) {'' if result.ok else result.message}"
+        ),
+    )
+    if not result.ok:
+        raise typer.Exit(3)

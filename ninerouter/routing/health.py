@@ -47,6 +47,7 @@ class AccountHealth:
     last_error_at: float | None = None
     error_code: int | None = None
     auth_failed_version: str | None = None  # updatedAt of the row when auth failed
+    tested_at: str | None = None  # lastTestedAt last seen in the row
 
     def blocked_until(self, model: str, now: float) -> Lock | None:
         """The lock that keeps this account from serving `model` now, if any."""
@@ -91,6 +92,12 @@ class HealthBook:
         later, notice an edit of an auth-failed account and lift its lock."""
         now = self.clock()
         known = self.accounts.get(conn_id)
+        tested_at = data.get("lastTestedAt")
+        if known is not None and tested_at != known.tested_at:
+            known.tested_at = tested_at if isinstance(tested_at, str) else None
+            if data.get("testStatus") == "active":  # a passing `provider test` lifts every lock
+                self.accounts[conn_id] = AccountHealth(tested_at=known.tested_at)
+                return
         if known is not None:
             if known.auth_failed_version is not None and known.auth_failed_version != updated_at:
                 known.auth_failed_version = None
@@ -101,6 +108,7 @@ class HealthBook:
                 )
             return
         health = self.get(conn_id)
+        health.tested_at = tested_at if isinstance(tested_at, str) else None
         for key, value in data.items():
             if not key.startswith("modelLock_"):
                 continue

@@ -80,3 +80,14 @@ def resolve(model: str, config: RouterConfig) -> Target:
 def _registry_target(provider: str, model: str, label: str) -> Target:
     spec = PROVIDERS[provider]
     return Target(provider, model, spec.family, spec.base_url, spec.auth, label)
+
+
+def target_for_provider(provider: str, config: RouterConfig) -> Target | None:
+    """The target of a provider id or custom node id, with no model (for checks and listings)."""
+    node = config.nodes_by_id.get(provider)
+    if node is not None:
+        auth = "x-api-key" if node.family == "anthropic" else "bearer"
+        return Target(node.id, "", node.family, node.base_url, auth, node.prefix)
+    if provider in PROVIDERS:
+        return _registry_target(provider, "", provider)
+    return None

@@ -5,13 +5,17 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ninerouter.errors import Conflict, NotFound, UserError
 from ninerouter.models import Connection, ProviderNode
 from ninerouter.registry import CUSTOM_NODE_TYPES, PROVIDERS
 from ninerouter.store import Store
+from ninerouter.store.rows import now_iso
+
+if TYPE_CHECKING:
+    from ninerouter.upstream.check import CheckResult
 
 _PREFIX_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,31}$")
 
@@ -182,3 +186,113 @@ def remove_connection(store: Store, ref: str) -> Connection:
         if conn.provider.startswith(CUSTOM_NODE_TYPES) and not store.connections.all(conn.provider):
             store.nodes.delete(conn.provider)
     return conn
+
+
+@dataclass(frozen=True)
+class ConnectionEdit:
+    name: str | None = None
+    api_key: str | None = None
+    base_url: str | None = None
+    priority: int | None = None
+    active: bool | None = None
+    proxy: str | None = None
+    region: str | None = None
+    min_interval_ms: int | None = None
+    max_concurrent: int | None = None
+
+
+def edit_connection(store: Store, ref: str, edit: ConnectionEdit) -> Connection:
+    """Apply an edit in one transaction. Editing lifts an auth_failed lock (the row's updatedAt moves)."""
+    columns: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    specific: dict[str, Any] = {}
+    with store.write():
+        conn = resolve_connection(store, ref)
+        if edit.name is not None:
+            name = edit.name.strip()
+            if not name:
+                raise UserError("--name must not be empty.")
+            other = store.connections.find(conn.provider, name)
+            if other is not None and other.id != conn.id:
+                raise Conflict(f"a connection named '{name}' already exists for {conn.provider}.")
+            columns["name"] = name
+        if edit.priority is not None:
+            if edit.priority < 1:
+                raise UserError("--priority must be 1 or more (1 is tried first).")
+            columns["priority"] = edit.priority
+        if edit.active is not None:
+            columns["isActive"] = 1 if edit.active else 0
+        if edit.api_key is not None:
+            key = edit.api_key.strip()
+            if not key:
+                raise UserError("--api-key must not be empty.")
+            _check_key_matches(conn.provider, key)
+            data["apiKey"] = key
+        if edit.base_url is not None:
+            specific["baseUrl"] = validate_base_url(edit.base_url) if edit.base_url else None
+        if edit.proxy is not None:
+            specific.update(
+                connectionProxyEnabled=bool(edit.proxy), connectionProxyUrl=edit.proxy or None
+            )
+        if edit.region is not None:
+            spec = PROVIDERS.get(conn.provider)
+            if spec is None or edit.region not in spec.regions:
+                allowed = ", ".join(spec.regions) if spec and spec.regions else "none"
+                raise UserError(f"--region for {conn.provider} must be one of: {allowed}.")
+            specific["region"] = edit.region
+        throttle: dict[str, Any] = {}
+        for key, value in (
+            ("minIntervalMs", edit.min_interval_ms),
+            ("maxConcurrent", edit.max_concurrent),
+        ):
+            if value is not None:
+                if value < 0:
+                    raise UserError(
+                        f"throttle values must be 0 or more (0 turns it off), not {value}."
+                    )
+                throttle[key] = value or None
+        if throttle:
+            data["throttle"] = throttle
+        if specific:
+            data["providerSpecificData"] = specific
+        if not columns and not data:
+            raise UserError("nothing to change: pass at least one option (see --help).")
+        return store.connections.update(conn.id, columns=columns, data=data)
+
+
+def test_connection(store: Store, ref: str) -> tuple[Connection, CheckResult]:
+    """Call the provider cheaply, record testStatus / lastTestedAt / lastError, and on success lift
+    every lock and back-off of the account (a running server notices within a second)."""
+    import asyncio
+
+    from ninerouter.routing.config import RouterConfig
+    from ninerouter.routing.resolve import target_for_provider
+    from ninerouter.upstream.check import check_account
+
+    conn = resolve_connection(store, ref)
+    target = target_for_provider(
+        conn.provider,
+        RouterConfig.build(
+            connections=(), nodes=store.nodes.all(), keys=(), combos=(), settings={}
+        ),
+    )
+    if target is None:
+        raise UserError(f"connection '{conn.name}' belongs to unknown provider '{conn.provider}'.")
+    if target.family == "kiro":
+        raise UserError(
+            "Kiro accounts are checked by their token refresh, which is not available yet."
+        )
+    result = asyncio.run(check_account(target, conn))
+    patch: dict[str, Any] = {
+        "testStatus": "active" if result.ok else "error",
+        "lastTestedAt": now_iso(),
+        "lastError": None if result.ok else result.message[:100],
+        "errorCode": None if result.ok else (result.status or None),
+    }
+    if result.ok:
+        patch.update({key: None for key in conn.data if key.startswith("modelLock_")})
+        patch.update(backoffLevel=0, nrLockReason=None, nrAuthFailedVersion=None, lastErrorAt=None)
+    with store.write():
+        store.connections.patch_data({conn.id: patch})
+    updated = store.connections.get(conn.id)
+    return (updated or conn), result

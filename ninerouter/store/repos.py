@@ -89,6 +89,33 @@ class Connections:
     def delete(self, connection_id: str) -> None:
         self.db.execute("DELETE FROM providerConnections WHERE id = ?", [connection_id])
 
+    def update(
+        self,
+        connection_id: str,
+        *,
+        columns: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Connection:
+        """An edit by a person: change columns and merge `data` (null removes a key); bumps updatedAt."""
+        sets = ["updatedAt = ?"]
+        params: list[Any] = [now_iso()]
+        for column, value in (columns or {}).items():
+            if column not in ("name", "priority", "isActive", "email"):
+                raise ValueError(f"not an editable column: {column}")
+            sets.append(f"{column} = ?")
+            params.append(value)
+        if data:
+            sets.append("data = json_patch(data, ?)")
+            params.append(dump_json(dict(data)))
+        self.db.execute(
+            f"UPDATE providerConnections SET {', '.join(sets)} WHERE id = ?",
+            [*params, connection_id],
+        )
+        updated = self.get(connection_id)
+        if updated is None:
+            raise LookupError(connection_id)
+        return updated
+
     def patch_data(self, patches: Mapping[str, Mapping[str, Any]]) -> None:
         """Merge runtime state into each row's JSON `data` (RFC 7396: a null removes the key).
         `updatedAt` is left alone: it marks edits by people, which lift an auth lock."""
