@@ -125,9 +125,15 @@ def sub(a: float | None, b: float | None) -> float | None:
 def summarize(stream: bool, rounds: list[Rec]) -> Rec:
     out: Rec = {}
     fields = ("rps", "p50_ms", "ttft_p50_ms") if stream else ("rps", "p50_ms")
-    for who in ("direct", "ninerouter"):
+    for who in [w for w in ("direct", "ninerouter", "baseline") if w in rounds[0]]:
         out[who] = {f: med([r[who][f] for r in rounds]) for f in fields}
         out[who]["errors"] = sum(r[who]["errors"] for r in rounds)
+    if "baseline" in rounds[0]:
+        vs = [(r["baseline"], r["ninerouter"]) for r in rounds]
+        out["vs_baseline"] = {
+            "added_p50_ms": med([sub(n["p50_ms"], b["p50_ms"]) for b, n in vs]),
+            "throughput_ratio": med([n["rps"] / b["rps"] if b["rps"] else None for b, n in vs]),
+        }
     pairs = [(r["direct"], r["ninerouter"]) for r in rounds]
     out["added_p50_ms"] = med([sub(n["p50_ms"], d["p50_ms"]) for d, n in pairs])
     out["throughput_ratio"] = med([n["rps"] / d["rps"] if d["rps"] else None for d, n in pairs])
@@ -149,6 +155,12 @@ def table(summary: Rec) -> str:
         row += [s["added_p50_ms"], s.get("ttft_overhead_ms"), s["cpu_ms_per_req"]]
         row += [f"{d['errors']}/{n['errors']}"]
         lines.append(" | ".join("-" if v is None else str(v) for v in row))
+        if "vs_baseline" in s:
+            b, vs = s["baseline"], s["vs_baseline"]
+            lines.append(
+                f"  {name} baseline {b['rps']} req/s p50 {b['p50_ms']} ms; ninerouter vs "
+                f"baseline: throughput x{vs['throughput_ratio']}, p50 {vs['added_p50_ms']:+} ms"
+            )
     m = summary["ninerouter_process"]
     lines.append(
         f"time to ready {summary['time_to_ready_s']} s; RSS idle {m['idle_rss_mb']} MB, "
@@ -185,6 +197,8 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[Proc]) -> Rec:
         "direct": (direct_url, "sk-direct", "mock-gpt"),
         "ninerouter": (f"http://127.0.0.1:{nr_port}/v1", key, "mock/mock-gpt"),
     }
+    if args.baseline_ref:
+        targets["baseline"] = start_baseline(args, tmp, procs, env, direct_url)
     scenarios: Rec = {}
     for name in args.scenarios:
         m = SCENARIO_RE.match(name)
@@ -192,7 +206,8 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[Proc]) -> Rec:
         sc: Rec = {"stream": m.group(1) == "st", "c": int(m.group(2))}
         rounds: list[Rec] = []
         for rep in range(args.reps):
-            order = ["direct", "ninerouter"] if rep % 2 == 0 else ["ninerouter", "direct"]
+            order = [w for w in ("direct", "ninerouter", "baseline") if w in targets]
+            order = order[rep % len(order) :] + order[: rep % len(order)]
             rnd: Rec = {"first": order[0]}
             for who in order:
                 cpu0 = cpu_seconds(serve.pid)
@@ -218,6 +233,26 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[Proc]) -> Rec:
     }
 
 
+def start_baseline(
+    args: argparse.Namespace, tmp: Path, procs: list[Proc], env: dict[str, str], direct_url: str
+) -> tuple[str, str, str]:
+    """A second server from an older commit (git worktree), configured the same way."""
+    tree, data, port = tmp / "baseline-src", tmp / "baseline-data", free_port()
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(tree), args.baseline_ref],
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    benv = {**env, "PYTHONPATH": str(tree)}
+    cli = [sys.executable, "-m", "ninerouter", "--data-dir", str(data)]
+    add = [*cli, "provider", "add", "openai-compatible", "--name", "bench", "--api-key"]
+    add += [UPSTREAM_KEY, "--base-url", direct_url, "--prefix", "mock"]
+    subprocess.run(add, check=True, env=benv, stdout=subprocess.DEVNULL, timeout=60)
+    procs.append(serve := subprocess.Popen([*cli, "serve", "-p", str(port)], env=benv,
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))  # fmt: skip
+    wait_until(lambda: health_ok(port), 30, "baseline serve", serve)
+    key = (data / "auth" / "api-key").read_text().strip()
+    return f"http://127.0.0.1:{port}/v1", key, "mock/mock-gpt"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--duration", type=float, default=4.0, help="seconds per measured phase")
@@ -225,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenarios", default="ns-c1,ns-c50,st-c20", help="comma list")
     ap.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR, help="shared harness")
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    ap.add_argument(
+        "--baseline-ref",
+        default=None,
+        help="also measure a server built from this git ref (e.g. an earlier commit)",
+    )
     args = ap.parse_args(argv)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     args.bench_dir = args.bench_dir.resolve()
@@ -239,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for p in reversed(procs):
             stop(p)
+        if (tmp / "baseline-src").exists():
+            repo = Path(__file__).resolve().parent.parent
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force",
+                            str(tmp / "baseline-src")], capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(tmp, ignore_errors=True)
     print(table(summary), file=sys.stderr)
     text = json.dumps(summary, indent=1)
