@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ninerouter.aio import spawn
 from ninerouter.home import Home
+from ninerouter.proxy.admin import register_routes as register_admin_routes
 from ninerouter.proxy.body import MAX_REQUEST_BYTES
 from ninerouter.proxy.chat import chat_completions
 from ninerouter.proxy.live_config import LiveConfig
@@ -19,7 +20,6 @@ from ninerouter.proxy.models_list import list_models
 from ninerouter.proxy.persist import run_persister
 from ninerouter.proxy.runtime import RUNTIME, Runtime
 from ninerouter.services.keys import ensure_initial_key
-from ninerouter.upstream.session import new_session
 
 
 async def health(request: web.Request) -> web.Response:
@@ -44,7 +44,7 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         runtime.config.listeners.append(runtime.adopt)
         await runtime.config.start()
-        runtime.session = new_session()
+        await runtime.egress.open()
         runtime.started_at = time.time()
         persister = spawn(run_persister(runtime), name="persist")
         try:
@@ -53,7 +53,7 @@ def create_app(
             persister.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await persister
-            await runtime.session.close()
+            await runtime.egress.close()
             await runtime.config.close()
 
     app.cleanup_ctx.append(lifecycle)
@@ -61,4 +61,5 @@ def create_app(
         app.router.add_post(f"{prefix}/v1/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/v1/models", list_models)
     app.router.add_get("/api/health", health)
+    register_admin_routes(app)
     return app

@@ -64,9 +64,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                 501, f"{target.provider} speaks {target.family}", "unsupported"
             )
         upstream = openai_chat(target, conn, body)
+        http = runtime.egress.session_for(conn, config.settings)
         if stream:
-            return await _stream(request, upstream, route, runtime.timeouts(config))
-        return await _json(runtime.http, upstream, route, runtime.timeouts(config), deadline)
+            return await _stream(request, http, upstream, route, runtime.timeouts(config))
+        return await _json(http, upstream, route, runtime.timeouts(config), deadline)
 
     return await dispatch(
         request,
@@ -106,10 +107,9 @@ async def _json(
 
 
 async def _stream(
-    request: web.Request, upstream: UpstreamRequest, route: str, timeouts: Any
+    request: web.Request, http: Any, upstream: UpstreamRequest, route: str, timeouts: Any
 ) -> Served:
     started = time.monotonic()
-    http = request.app[RUNTIME].http
     resp = await relay.open_response(http, upstream, timeouts)
     try:
         await relay.raise_for_status(resp, expect_stream=True)

@@ -40,7 +40,7 @@ async def _node_models(runtime: Runtime, node: ProviderNode, conn: Connection) -
     ids: list[str] = []
     try:
         async with asyncio.timeout(LIVE_TIMEOUT_SECONDS):
-            async with runtime.http.get(
+            async with runtime.egress.session_for(conn, runtime.config.current.settings).get(
                 f"{base}/models", headers=headers, allow_redirects=False
             ) as resp:
                 if resp.status == 200:

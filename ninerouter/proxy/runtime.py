@@ -17,6 +17,7 @@ from ninerouter.routing.config import RouterConfig
 from ninerouter.routing.health import HealthBook
 from ninerouter.routing.select import RoutingState
 from ninerouter.routing.throttle import Throttle
+from ninerouter.upstream.egress import Egress
 from ninerouter.upstream.session import Timeouts
 
 MAX_PENDING_USAGE = 100_000
@@ -27,7 +28,6 @@ class Runtime:
     home: Home
     config: LiveConfig
     clock: Callable[[], float] = time.time
-    session: aiohttp.ClientSession | None = None
     log_requests: bool = False
     started_at: float = 0.0
     models_cache: dict[str, tuple[float, list[str]]] = field(default_factory=dict)
@@ -36,15 +36,15 @@ class Runtime:
     _timeouts: tuple[RouterConfig, Timeouts] | None = None
 
     def __post_init__(self) -> None:
+        self.egress = Egress()
         self.health = HealthBook(self.clock)
         self.routing = RoutingState(self.clock)
         self.throttle = Throttle(time.monotonic)
 
     @property
     def http(self) -> aiohttp.ClientSession:
-        if self.session is None:
-            raise RuntimeError("the upstream session is not open")
-        return self.session
+        """The direct session (for calls that belong to no account)."""
+        return self.egress.direct
 
     def timeouts(self, config: RouterConfig) -> Timeouts:
         """Timeouts of the current settings, computed once per config snapshot."""
