@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from ninerouter import __version__
-from ninerouter.cli import admin, combo, dbtools, keys, provider, proxies, serve, settings, usage
+from ninerouter.cli import (
+    admin,
+    combo,
+    dbtools,
+    keys,
+    models,
+    provider,
+    proxies,
+    serve,
+    settings,
+    usage,
+)
 from ninerouter.cli._console import CliState, FunnelGroup
 
 app = typer.Typer(
@@ -58,6 +69,7 @@ app.add_typer(keys.app, name="keys", help="API keys for /v1 clients.")
 app.add_typer(settings.app, name="settings", help="Router settings (9Router keys).")
 app.add_typer(combo.app, name="combo", help="Combos: one model name for an ordered list of models.")
 usage.register(app)
+models.register(app)
 dbtools.register(app)
 proxies.register(app)
 admin.register(app)

@@ -6,8 +6,6 @@ import contextlib
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +42,9 @@ def local_url(host: str, port: int) -> str:
 
 
 def healthy(host: str, port: int, timeout: float = 1.0) -> bool:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(f"{local_url(host, port)}/api/health", timeout=timeout) as resp:
             return bool(resp.status == 200 and json.loads(resp.read()).get("ok") is True)

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from ninerouter.models import Connection, ProviderNode
 from ninerouter.proxy.runtime import RUNTIME, Runtime
-from ninerouter.registry import PROVIDERS
+from ninerouter.routing.catalog import catalog
 from ninerouter.routing.config import RouterConfig
 
 log = logging.getLogger("ninerouter.models")
@@ -54,35 +54,20 @@ async def _node_models(runtime: Runtime, node: ProviderNode, conn: Connection) -
 
 
 async def model_ids(runtime: Runtime, config: RouterConfig) -> list[dict[str, object]]:
-    out = [_entry(c.name, "combo") for c in config.combos if c.kind in (None, "", "llm")]
-    served = {
-        p: conns for p, conns in config.by_provider.items() if any(c.is_active for c in conns)
-    }
-    if not served:
-        for spec in PROVIDERS.values():
-            prefix = spec.prefixes[0] if spec.prefixes else spec.id
-            out.extend(_entry(f"{prefix}/{m}", spec.id) for m in spec.models)
-        return out
-    for provider, conns in served.items():
-        first = next(c for c in conns if c.is_active)
-        enabled = first.specific.get("enabledModels")
-        node = config.nodes_by_id.get(provider)
-        if node is not None:
-            prefix = node.prefix
-            ids = (
-                list(enabled)
-                if isinstance(enabled, list)
-                else await _node_models(runtime, node, first)
-            )
-        elif provider in PROVIDERS:
-            spec = PROVIDERS[provider]
-            prefix = spec.prefixes[0] if spec.prefixes else spec.id
-            ids = list(enabled) if isinstance(enabled, list) else list(spec.models)
-        else:
-            continue
-        out.extend(_entry(f"{prefix}/{m}", provider) for m in ids)
+    combos, sources = catalog(config)
+    out = [_entry(name, "combo") for name in combos]
+    for source in sources:
+        ids: list[str] | tuple[str, ...] = source.ids
+        if source.live and source.node is not None and source.connection is not None:
+            ids = await _node_models(runtime, source.node, source.connection)
+        out.extend(_entry(f"{source.prefix}/{m}", source.provider) for m in ids)
     seen: set[object] = set()
-    return [e for e in out if not (e["id"] in seen or seen.add(e["id"]))]  # type: ignore[func-returns-value]
+    unique = []
+    for entry in out:
+        if entry["id"] not in seen:
+            seen.add(entry["id"])
+            unique.append(entry)
+    return unique
 
 
 async def list_models(request: web.Request) -> web.Response:

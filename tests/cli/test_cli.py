@@ -261,3 +261,30 @@ def test_help_does_not_import_aiohttp() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_models_lists_combos_registry_and_node_models(home: Home) -> None:
+    from ninerouter.services.combos import create_combo
+
+    run("provider", "add", "openrouter", "--name", "or1", "--api-key", "sk-or-aaaaaaaaaaaa")
+    run(
+        "provider",
+        "add",
+        "openai-compatible",
+        "--name",
+        "lab",
+        "--api-key",
+        "sk-lab-aaaaaaaaaa",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--prefix",
+        "lab",
+    )
+    store = Store(home.db_path)
+    create_combo(store, "team", ["or/openai/gpt-5"])
+    store.close()
+    rows = json.loads(run("models", "--json").stdout)
+    assert rows[0] == {"id": "team", "kind": "combo", "provider": None, "connection": None}
+    ids = {r["id"]: r for r in rows}
+    assert ids["or/openai/gpt-5"]["connection"] == "or1"
+    assert ids["lab/*"]["kind"] == "live"
