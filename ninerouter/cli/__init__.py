@@ -10,6 +10,7 @@ import typer
 from ninerouter import __version__
 from ninerouter.cli import (
     admin,
+    alias,
     combo,
     dbtools,
     keys,
@@ -67,6 +68,7 @@ serve.register(app)
 app.add_typer(provider.app, name="provider", help="Provider connections (accounts).")
 app.add_typer(keys.app, name="keys", help="API keys for /v1 clients.")
 app.add_typer(settings.app, name="settings", help="Router settings (9Router keys).")
+app.add_typer(alias.app, name="alias", help="Short names for model strings (modelAliases).")
 app.add_typer(combo.app, name="combo", help="Combos: one model name for an ordered list of models.")
 usage.register(app)
 models.register(app)

@@ -20,6 +20,7 @@ from ninerouter.aio import spawn
 from ninerouter.home import Home
 from ninerouter.routing.config import RouterConfig
 from ninerouter.store import Store
+from ninerouter.store.kv import MODEL_ALIASES
 
 log = logging.getLogger("ninerouter.config")
 
@@ -91,6 +92,7 @@ class LiveConfig:
             combos=store.combos.all(),
             settings=store.settings.get(),
             extra_keys=self.extra_keys,
+            aliases=store.kv.scope(MODEL_ALIASES),
         )
 
     def _reload_if_changed(self, store: Store) -> RouterConfig | None:

@@ -27,6 +27,7 @@ class RouterConfig:
     nodes_by_prefix: Mapping[str, ProviderNode] = field(default_factory=dict)
     nodes_by_id: Mapping[str, ProviderNode] = field(default_factory=dict)
     combos_by_name: Mapping[str, Combo] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -38,6 +39,7 @@ class RouterConfig:
         combos: Iterable[Combo],
         settings: Mapping[str, Any],
         extra_keys: Iterable[str] = (),
+        aliases: Mapping[str, Any] | None = None,
     ) -> RouterConfig:
         conns = tuple(connections)
         node_list = tuple(nodes)
@@ -62,6 +64,7 @@ class RouterConfig:
             nodes_by_prefix={n.prefix: n for n in node_list if n.prefix},
             nodes_by_id={n.id: n for n in node_list},
             combos_by_name={c.name: c for c in combo_list},
+            aliases=normalize_aliases(aliases or {}),
         )
 
     def accepts_key(self, key: str | None) -> bool:
@@ -73,3 +76,14 @@ class RouterConfig:
 
     def active_connections(self, provider: str) -> tuple[Connection, ...]:
         return tuple(c for c in self.by_provider.get(provider, ()) if c.is_active)
+
+
+def normalize_aliases(raw: Mapping[str, Any]) -> dict[str, str]:
+    """9Router stores an alias as "provider/model" or {"provider", "model"}; keep "provider/model"."""
+    out: dict[str, str] = {}
+    for alias, target in raw.items():
+        if isinstance(target, str) and target:
+            out[alias] = target
+        elif isinstance(target, dict) and target.get("provider") and target.get("model"):
+            out[alias] = f"{target['provider']}/{target['model']}"
+    return out

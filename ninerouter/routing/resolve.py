@@ -74,6 +74,9 @@ def resolve(model: str, config: RouterConfig) -> Target:
                 prefixes,
             )
         return _registry_target(provider, upstream_model, prefix)
+    alias = config.aliases.get(model)
+    if alias is not None and alias != model and "/" in alias:
+        return resolve(alias, config)
     return _registry_target(_infer_provider(model), model, model)
 
 

@@ -10,6 +10,7 @@ import sqlite_utils
 
 from ninerouter.store.combos import Combos
 from ninerouter.store.database import open_database, write_transaction
+from ninerouter.store.kv import KV
 from ninerouter.store.migrations import SCHEMA_VERSION, migrations
 from ninerouter.store.repos import Connections, Keys, Nodes, Settings
 from ninerouter.store.usage import UsageLog
@@ -32,6 +33,7 @@ class Store:
         self.combos = Combos(self.db)
         self.settings = Settings(self.db)
         self.usage = UsageLog(self.db)
+        self.kv = KV(self.db)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:

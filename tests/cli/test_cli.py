@@ -288,3 +288,12 @@ def test_models_lists_combos_registry_and_node_models(home: Home) -> None:
     ids = {r["id"]: r for r in rows}
     assert ids["or/openai/gpt-5"]["connection"] == "or1"
     assert ids["lab/*"]["kind"] == "live"
+
+
+def test_alias_set_list_remove() -> None:
+    assert run("alias", "set", "sonnet", "kr/claude-sonnet-4.5").exit_code == 0
+    assert json.loads(run("alias", "list", "--json").stdout) == {"sonnet": "kr/claude-sonnet-4.5"}
+    bad = run("alias", "set", "x", "zz/model")
+    assert bad.exit_code == 1 and "unknown provider prefix 'zz/'" in bad.stderr
+    assert run("alias", "remove", "sonnet").exit_code == 0
+    assert run("alias", "remove", "sonnet").exit_code == 1

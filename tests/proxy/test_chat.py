@@ -262,3 +262,13 @@ async def test_health(router) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(str(router.server.make_url("/api/health"))) as resp:
             assert await resp.json() == {"ok": True}
+
+
+async def test_alias_is_served_without_restart(router) -> None:
+    from ninerouter.services.aliases import set_alias
+
+    set_alias(router.store, "mine", "fake/fake-b")
+    await asyncio.sleep(0.6)
+    result = await router.openai().chat.completions.create(model="mine", messages=MESSAGES)
+    assert result.choices[0].message.content == TEXT
+    assert router.fake.requests[-1].body["model"] == "fake-b"

@@ -127,3 +127,29 @@ def test_session_key_sources() -> None:
     )
     assert one == two and one.startswith("p:")
     assert session_key({}, {"messages": []}) is None
+
+
+def test_aliases_resolve_to_their_target() -> None:
+    from ninerouter.routing.config import RouterConfig
+    from ninerouter.routing.resolve import resolve
+
+    config = RouterConfig.build(
+        connections=(),
+        nodes=(),
+        keys=(),
+        combos=(),
+        settings={},
+        aliases={
+            "sonnet": "kr/claude-sonnet-4.5",
+            "fast": {"provider": "openrouter", "model": "x/y"},
+        },
+    )
+    assert (resolve("sonnet", config).provider, resolve("sonnet", config).model) == (
+        "kiro",
+        "claude-sonnet-4.5",
+    )
+    assert (resolve("fast", config).provider, resolve("fast", config).model) == (
+        "openrouter",
+        "x/y",
+    )
+    assert resolve("gpt-5", config).provider == "openai"
