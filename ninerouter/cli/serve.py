@@ -58,7 +58,7 @@ def serve(
 ) -> None:
     """Run the router until SIGINT/SIGTERM (or in the background with --daemon)."""
     home = state(ctx).home.ensure()
-    _check_store(home)
+    _check_store(home, host)
     if daemon:
         _start_daemon(ctx, home, host, port, log)
         return
@@ -84,11 +84,28 @@ def serve(
     run(home, host, port, log_requests=log, on_ready=ready)
 
 
-def _check_store(home: Home) -> None:
-    """Open, verify and migrate the DB once before serving, so a corrupt file fails fast and clearly."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_store(home: Home, host: str) -> None:
+    """Open, verify and migrate the DB once before serving, so a corrupt file fails fast and clearly;
+    refuse to expose /v1 without API keys beyond this machine."""
     from ninerouter.store import Store
 
-    Store(home.db_path).close()
+    store = Store(home.db_path)
+    try:
+        open_v1 = store.settings.get().get("requireApiKey") is False
+    finally:
+        store.close()
+    if open_v1 and host not in LOOPBACK:
+        raise ServerError(
+            f"requireApiKey is false, so /v1 needs no key: refusing to listen on {host}. Listen on "
+            "127.0.0.1, or turn keys back on with 'ninerouter settings set requireApiKey true'."
+        )
+    if open_v1:
+        message(
+            "warning: requireApiKey is false: any local program can use your accounts through /v1"
+        )
 
 
 def _start_daemon(ctx: typer.Context, home: Home, host: str, port: int, log: bool) -> None:

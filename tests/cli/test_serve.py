@@ -125,3 +125,9 @@ def test_serve_refuses_corrupt_db(home: Home, port: int) -> None:
     result = cli(home, "serve", "-p", str(port))
     assert result.returncode == 3 and "integrity check" in result.stderr
     assert Path(home.db_path).read_bytes() == before
+
+
+def test_open_v1_is_refused_on_a_public_address(home: Home, port: int) -> None:
+    assert cli(home, "settings", "set", "requireApiKey", "false").returncode == 0
+    result = cli(home, "serve", "-H", "0.0.0.0", "-p", str(port))
+    assert result.returncode == 1 and "refusing to listen on 0.0.0.0" in result.stderr
