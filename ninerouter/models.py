@@ -185,6 +185,48 @@ class Combo:
         }
 
 
+@dataclass(frozen=True)
+class ProxyPool:
+    """One 9Router proxy pool: in practice one egress proxy URL."""
+
+    id: str
+    name: str
+    proxy_url: str
+    no_proxy: str = ""
+    type: str = "http"
+    is_active: bool = True
+    strict: bool = True
+    test_status: str | None = "unknown"
+    data: Mapping[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def is_relay(self) -> bool:
+        return self.type in ("vercel", "cloudflare", "deno")
+
+    def public(self) -> dict[str, Any]:
+        """9Router's field names, the proxy password masked."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "proxyUrl": mask_url(self.proxy_url),
+            "noProxy": self.no_proxy,
+            "type": self.type,
+            "isActive": self.is_active,
+            "strictProxy": self.strict,
+            "testStatus": self.test_status,
+            "lastTestedAt": self.data.get("lastTestedAt"),
+            "latencyMs": self.data.get("latencyMs"),
+            "lastError": self.data.get("lastError"),
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+    def __repr__(self) -> str:
+        return f"ProxyPool(id={self.id!r}, proxy_url={mask_url(self.proxy_url)!r})"
+
+
 def public_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Settings without secrets; proxy URLs with their passwords hidden."""
     out = {k: v for k, v in settings.items() if k not in SECRET_SETTINGS}

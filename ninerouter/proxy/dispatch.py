@@ -145,6 +145,14 @@ async def dispatch(
             try:
                 served = await attempt(target, conn, route, deadline)
             except UpstreamFailure as exc:
+                if exc.kind == "proxy":
+                    # The account's egress proxy failed; runtime.egress cools the proxy. Not the
+                    # account's fault: its health is untouched, the next account is tried, and
+                    # this request is never retried direct.
+                    trail.skipped.append(f"{conn.name}:proxy_error")
+                    trail.last_error = AttemptError(Failure.TRANSIENT, exc.status, exc.message)
+                    trail.last_conn = conn
+                    continue
                 error = AttemptError(
                     classify(exc.status, exc.message, exc.kind),
                     exc.status,

@@ -93,6 +93,7 @@ class LiveConfig:
             settings=store.settings.get(),
             extra_keys=self.extra_keys,
             aliases=store.kv.scope(MODEL_ALIASES),
+            proxy_pools=store.proxy_pools.all(),
         )
 
     def _reload_if_changed(self, store: Store) -> RouterConfig | None:

@@ -14,6 +14,7 @@ from ninerouter.models import Connection, ProviderNode
 from ninerouter.proxy.runtime import RUNTIME, Runtime
 from ninerouter.routing.catalog import catalog
 from ninerouter.routing.config import RouterConfig
+from ninerouter.upstream.relay import UpstreamFailure
 
 log = logging.getLogger("ninerouter.models")
 
@@ -47,7 +48,13 @@ async def _node_models(runtime: Runtime, node: ProviderNode, conn: Connection) -
                     data = orjson.loads(await resp.read())
                     items = data.get("data", []) if isinstance(data, dict) else []
                     ids = [str(m["id"]) for m in items if isinstance(m, dict) and m.get("id")]
-    except (TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError, TypeError) as exc:
+    except (
+        TimeoutError,
+        aiohttp.ClientError,
+        orjson.JSONDecodeError,
+        TypeError,
+        UpstreamFailure,
+    ) as exc:
         log.warning("could not list models of node %s: %s", node.prefix, type(exc).__name__)
     runtime.models_cache[node.id] = (now, ids)
     return ids

@@ -66,6 +66,7 @@ class Runtime:
 
     def adopt(self, config: RouterConfig) -> None:
         """Seed in-memory routing state from a freshly loaded config (restart, edits)."""
+        self.egress.update(config.proxy_pools.values())
         for conn in config.connections:
             self.health.seed(conn.id, conn.data, conn.updated_at)
         for provider, conns in config.by_provider.items():

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ninerouter.models import ApiKey, Combo, Connection, ProviderNode
+from ninerouter.models import ApiKey, Combo, Connection, ProviderNode, ProxyPool
 
 
 def key_digest(key: str) -> bytes:
@@ -27,6 +27,7 @@ class RouterConfig:
     nodes_by_prefix: Mapping[str, ProviderNode] = field(default_factory=dict)
     nodes_by_id: Mapping[str, ProviderNode] = field(default_factory=dict)
     combos_by_name: Mapping[str, Combo] = field(default_factory=dict)
+    proxy_pools: Mapping[str, ProxyPool] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -40,6 +41,7 @@ class RouterConfig:
         settings: Mapping[str, Any],
         extra_keys: Iterable[str] = (),
         aliases: Mapping[str, Any] | None = None,
+        proxy_pools: Iterable[ProxyPool] = (),
     ) -> RouterConfig:
         conns = tuple(connections)
         node_list = tuple(nodes)
@@ -65,6 +67,7 @@ class RouterConfig:
             nodes_by_id={n.id: n for n in node_list},
             combos_by_name={c.name: c for c in combo_list},
             aliases=normalize_aliases(aliases or {}),
+            proxy_pools={p.id: p for p in proxy_pools},
         )
 
     def accepts_key(self, key: str | None) -> bool:

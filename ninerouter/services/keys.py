@@ -67,3 +67,24 @@ def read_initial_key(home: Home) -> str | None:
         return home.initial_key_path.read_text().strip() or None
     except OSError:
         return None
+
+
+def key_by_id(store: Store, key_id: str) -> ApiKey:
+    key = store.keys.get(key_id)
+    if key is None:
+        raise NotFound(f"no API key with id '{key_id}'.")
+    return key
+
+
+def set_key_active(store: Store, key_id: str, active: bool) -> ApiKey:
+    with store.write():
+        key_by_id(store, key_id)
+        store.keys.set_active(key_id, active)
+        return key_by_id(store, key_id)
+
+
+def delete_key(store: Store, key_id: str) -> ApiKey:
+    with store.write():
+        key = key_by_id(store, key_id)
+        store.keys.delete(key_id)
+        return key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -267,7 +268,10 @@ def test_connection(store: Store, ref: str) -> tuple[Connection, CheckResult]:
 
     from ninerouter.routing.config import RouterConfig
     from ninerouter.routing.resolve import target_for_provider
-    from ninerouter.upstream.check import check_account
+    from ninerouter.store.proxy_pools import load_pools
+    from ninerouter.upstream.check import CheckResult, check_account
+    from ninerouter.upstream.egress import Egress
+    from ninerouter.upstream.relay import UpstreamFailure
 
     conn = resolve_connection(store, ref)
     target = target_for_provider(
@@ -282,7 +286,17 @@ def test_connection(store: Store, ref: str) -> tuple[Connection, CheckResult]:
         raise UserError(
             "Kiro accounts are checked by their token refresh, which is not available yet."
         )
-    result = asyncio.run(check_account(target, conn))
+    pools, settings = load_pools(store.db), store.settings.get()
+
+    async def check() -> CheckResult:
+        async with Egress.opened(pools) as egress:
+            try:
+                http = egress.session_for(conn, settings)
+            except UpstreamFailure as exc:
+                return CheckResult(False, 0, exc.message, 0.0)
+            return await check_account(target, conn, http=http)
+
+    result = asyncio.run(check())
     patch: dict[str, Any] = {
         "testStatus": "active" if result.ok else "error",
         "lastTestedAt": now_iso(),
@@ -296,3 +310,37 @@ def test_connection(store: Store, ref: str) -> tuple[Connection, CheckResult]:
         store.connections.patch_data({conn.id: patch})
     updated = store.connections.get(conn.id)
     return (updated or conn), result
+
+
+def connection_by_id(store: Store, connection_id: str) -> Connection:
+    conn = store.connections.get(connection_id)
+    if conn is None:
+        raise NotFound(f"no connection with id '{connection_id}'.")
+    return conn
+
+
+def merge_connection_data(
+    store: Store,
+    connection_id: str,
+    *,
+    top: Mapping[str, Any] | None = None,
+    specific: Mapping[str, Any] | None = None,
+) -> Connection:
+    """Set keys of the connection's JSON data (`defaultModel`, ...) and shallow-merge keys into
+    its providerSpecificData (a null value removes the key)."""
+    data: dict[str, Any] = dict(top or {})
+    if specific:
+        data["providerSpecificData"] = dict(specific)
+    if not data:
+        return connection_by_id(store, connection_id)
+    with store.write():
+        connection_by_id(store, connection_id)
+        return store.connections.update(connection_id, data=data)
+
+
+def check_prefix(prefix: str) -> None:
+    """A custom node prefix: a simple word that is not a built-in provider prefix."""
+    if not _PREFIX_RE.match(prefix):
+        raise UserError(f"prefix '{prefix}' may hold only letters, digits, '.', '_', '-'.")
+    if prefix in _builtin_prefixes():
+        raise UserError(f"prefix '{prefix}' is a built-in provider prefix; choose another.")

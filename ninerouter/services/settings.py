@@ -27,6 +27,7 @@ EXTRA_KEYS = (
     "observabilityEnabled",
     "quotaVisibility",
     "throttle",
+    "allowedHosts",  # extra Host names the admin API accepts (a list, or "a.lan,b.lan")
 )
 
 STRATEGY_VALUES = {

@@ -12,6 +12,7 @@ from ninerouter.store.combos import Combos
 from ninerouter.store.database import open_database, write_transaction
 from ninerouter.store.kv import KV
 from ninerouter.store.migrations import SCHEMA_VERSION, migrations
+from ninerouter.store.proxy_pools import ProxyPools
 from ninerouter.store.repos import Connections, Keys, Nodes, Settings
 from ninerouter.store.usage import UsageLog
 
@@ -34,6 +35,7 @@ class Store:
         self.settings = Settings(self.db)
         self.usage = UsageLog(self.db)
         self.kv = KV(self.db)
+        self.proxy_pools = ProxyPools(self.db)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:

@@ -160,6 +160,14 @@ class Nodes:
     def delete(self, node_id: str) -> None:
         self.db.execute("DELETE FROM providerNodes WHERE id = ?", [node_id])
 
+    def update(self, node_id: str, *, name: str, fields: Mapping[str, Any]) -> None:
+        """Rename and merge `fields` (prefix, apiType, baseUrl) into the node's JSON data."""
+        self.db.execute(
+            "UPDATE providerNodes SET name = ?, data = json_patch(COALESCE(data, '{}'), ?), "
+            "updatedAt = ? WHERE id = ?",
+            [name, dump_json({**fields, "name": name}), now_iso(), node_id],
+        )
+
 
 class Keys:
     def __init__(self, db: sqlite_utils.Database) -> None:
@@ -179,6 +187,13 @@ class Keys:
         }
         self.db.table("apiKeys").insert(row)
         return key_from_row(row)
+
+    def get(self, key_id: str) -> ApiKey | None:
+        rows = list(self.db.query("SELECT * FROM apiKeys WHERE id = ?", [key_id]))
+        return key_from_row(rows[0]) if rows else None
+
+    def delete(self, key_id: str) -> None:
+        self.db.execute("DELETE FROM apiKeys WHERE id = ?", [key_id])
 
     def set_active(self, key_id: str, active: bool) -> None:
         self.db.execute(
