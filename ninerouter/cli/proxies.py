@@ -234,15 +234,19 @@ def remove(
     ctx: typer.Context,
     pools: Annotated[list[str], typer.Argument(help="Pool ids, id prefixes or names.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also deactivate and unbind the accounts that use them.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Remove pools. Accounts bound to one are deactivated and unbound (they never go direct)."""
+    """Remove pools. A pool in use is refused unless --force, which deactivates and unbinds its
+    accounts (they never go direct)."""
     from ninerouter.services.proxies import remove_pools, resolve_pool
 
     store, foreign = _open(ctx)
     found = [resolve_pool(store, ref) for ref in pools]
     confirm(f"Remove {len(found)} proxy pool(s)?", yes=yes)
-    removed, deactivated = remove_pools(store, [p.id for p in found])
+    removed, deactivated = remove_pools(store, [p.id for p in found], force=force)
     data: dict[str, Any] = {
         "removed": [p.id for p in removed],
         "deactivatedConnections": [{"id": c.id, "name": c.name} for c in deactivated],

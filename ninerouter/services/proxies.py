@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ninerouter.errors import NotFound, UserError
+from ninerouter.errors import Conflict, NotFound, UserError
 from ninerouter.home import Home
 from ninerouter.importers.proxies_txt import (
     SCHEMES,
@@ -321,13 +321,21 @@ def pool_details(store: Store, ref: str) -> dict[str, Any]:
     }
 
 
-def remove_pools(store: Store, refs: Sequence[str]) -> tuple[list[ProxyPool], list[Connection]]:
-    """Delete pools. Accounts bound to one are deactivated and unbound (as 9Router does), so they
-    never fall back to another route silently."""
+def remove_pools(
+    store: Store, refs: Sequence[str], *, force: bool = False
+) -> tuple[list[ProxyPool], list[Connection]]:
+    """Delete pools. A pool that accounts use is refused (as the admin API answers 409) unless
+    `force`: then those accounts are deactivated and unbound, so they never go direct silently."""
     with store.write():
         targets = {p.id: p for p in (resolve_pool(store, ref) for ref in refs)}
         pools = pools_of(store)
         bound = [c for pool_id in targets for c in pools.bound_connections(pool_id)]
+        if bound and not force:
+            names = ", ".join(c.name for c in bound[:5])
+            raise Conflict(
+                f"{len(bound)} account(s) use these pools ({names}). Assign them another pool with "
+                "'ninerouter proxy assign', or pass --force to deactivate and unbind them."
+            )
         for conn in bound:
             store.connections.update(
                 conn.id,

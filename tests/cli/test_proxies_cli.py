@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 
 from ninerouter.cli import app
 from ninerouter.home import Home
-from ninerouter.upstream.check import check_account
 from tests.fakes.egress import LoopThread, closed_port
 from tests.fakes.upstream import FakeUpstream
 
@@ -370,7 +369,10 @@ def test_assign_rotate_global_and_remove(home: Home) -> None:
     )
     removed = run("proxy", "remove", first, "--json")
     assert removed.exit_code == 2  # destructive: needs --yes without a terminal
-    removed = json.loads(run("proxy", "remove", first, "--yes", "--json").stdout)
+    in_use = run("proxy", "remove", first, "--yes", "--json")
+    assert in_use.exit_code == 1 and "1 account(s) use these pools (acc)" in in_use.stderr
+    assert connection_data(home, conn_id)["isActive"] == 1
+    removed = json.loads(run("proxy", "remove", first, "--yes", "--force", "--json").stdout)
     assert removed["deactivatedConnections"] == [{"id": conn_id, "name": "acc"}]
     data = connection_data(home, conn_id)
     assert data["isActive"] == 0 and "proxyPoolId" not in data["providerSpecificData"]
@@ -378,10 +380,6 @@ def test_assign_rotate_global_and_remove(home: Home) -> None:
     assert run("proxy", "show", "nothing-like-this").exit_code == 1
 
 
-@pytest.mark.skipif(
-    "http" not in __import__("inspect").signature(check_account).parameters,
-    reason="provider test through the egress is the requested change in check.py/providers.py",
-)
 def test_provider_test_goes_through_the_accounts_proxy(home: Home, loop: LoopThread) -> None:
     fake = FakeUpstream()
     upstream = loop.serve(fake.app())

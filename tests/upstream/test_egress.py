@@ -3,7 +3,6 @@ loopback proving what went through which proxy, with which credentials, and that
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -260,10 +259,6 @@ async def test_session_placeholder_reaches_the_proxy(
     assert proxy.tunnels[0].username == f"user-{session_token('id-a', 0)}"
 
 
-@pytest.mark.skipif(
-    "http" not in inspect.signature(check_account).parameters,
-    reason="check_account(…, http=session) is the requested change in upstream/check.py",
-)
 async def test_provider_check_goes_through_the_accounts_proxy(
     fake_upstream, proxies, egress: Egress
 ) -> None:

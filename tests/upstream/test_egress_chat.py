@@ -16,17 +16,14 @@ import pytest
 from ninerouter.home import Home
 from ninerouter.proxy.app import create_app
 from ninerouter.proxy.runtime import RUNTIME, Runtime
-from ninerouter.routing.config import RouterConfig
 from ninerouter.services.keys import read_initial_key
 from ninerouter.services.providers import NewConnection, add_connection
 from ninerouter.services.proxies import assign_pool
 from ninerouter.store import Store
-from ninerouter.store.proxy_pools import ProxyPools, load_pools, new_pool_row
+from ninerouter.store.proxy_pools import ProxyPools, new_pool_row
 from tests.fakes.egress import FakeProxy, closed_port
 from tests.fakes.upstream import FakeUpstream
 from tests.upstream.conftest import PASSWORD, USER, StartProxy
-
-WIRED = hasattr(RouterConfig(), "proxy_pools")
 
 
 @dataclass
@@ -77,8 +74,6 @@ async def serve(
         app = create_app(home)
         server = await aiohttp_server(app)
         runtime = app[RUNTIME]
-        if not WIRED:  # until RouterConfig carries the pools, hand them over once
-            runtime.egress.update(load_pools(store.db))
         http = aiohttp.ClientSession()
         sessions.append(http)
         key = read_initial_key(home)
@@ -147,7 +142,6 @@ async def test_a_dead_proxy_fails_over_and_never_goes_direct(
     assert [h["failures"] for h in server.runtime.egress.health()] == [1]
 
 
-@pytest.mark.skipif(not WIRED, reason="RouterConfig carrying the pools is the requested wiring")
 async def test_a_running_server_applies_a_pool_assignment_live(
     store: Store, fake_upstream: tuple[FakeUpstream, Any], proxies: StartProxy, serve
 ) -> None:
