@@ -26,3 +26,7 @@ serve *args:
 # Overhead and throughput versus calling the mock upstream directly
 bench *args:
     python benchmarks/overhead.py {{args}}
+
+# Claude Code and Codex through ninerouter against local fake upstreams (npm i -g @anthropic-ai/claude-code @openai/codex)
+real-clients:
+    scripts/real-clients.sh

@@ -15,9 +15,11 @@ from ninerouter.proxy.admin import register_routes as register_admin_routes
 from ninerouter.proxy.body import MAX_REQUEST_BYTES
 from ninerouter.proxy.chat import chat_completions
 from ninerouter.proxy.live_config import LiveConfig
+from ninerouter.proxy.messages import count_tokens, messages
 from ninerouter.proxy.middleware import error_middleware
 from ninerouter.proxy.models_list import list_models
 from ninerouter.proxy.persist import run_persister
+from ninerouter.proxy.responses import responses
 from ninerouter.proxy.runtime import RUNTIME, Runtime
 from ninerouter.services.keys import ensure_initial_key
 
@@ -60,6 +62,12 @@ def create_app(
     for prefix in ("", "/api"):
         app.router.add_post(f"{prefix}/v1/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/v1/models", list_models)
+        app.router.add_post(f"{prefix}/v1/messages", messages)
+        app.router.add_post(f"{prefix}/v1/messages/count_tokens", count_tokens)
+        app.router.add_post(f"{prefix}/v1/responses", responses)
+    # ANTHROPIC_BASE_URL may carry a path prefix: http://host/prefix → POST /prefix/v1/messages.
+    app.router.add_post("/{base:.+}/v1/messages", messages)
+    app.router.add_post("/{base:.+}/v1/messages/count_tokens", count_tokens)
     app.router.add_get("/api/health", health)
     register_admin_routes(app)
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 _BOUNDARY = re.compile(rb"\r?\n\r?\n")
+# Also bare-CR line ends (allowed by the SSE spec); only used when a chunk holds a CR at all.
+_BOUNDARY_CR = re.compile(rb"(?:\r\n|\r(?!\n)|\n){2}")
 _FINISH = re.compile(rb'"(?:finish_reason|stop_reason)"\s*:\s*"')
 DONE_EVENT = b"data: [DONE]\n\n"
 
@@ -23,9 +25,12 @@ class EventSplitter:
         data = self._buffer + chunk if self._buffer else chunk
         events: list[bytes] = []
         start = 0
-        for match in _BOUNDARY.finditer(data):
+        bare_cr = b"\r" in data
+        for match in (_BOUNDARY_CR if bare_cr else _BOUNDARY).finditer(data):
             end = match.end()
             event = data[start:end]
+            if bare_cr:  # a CRLF split between two chunks leaves its LF at the next event's start
+                event = event.lstrip(b"\r\n")
             if event.strip():
                 events.append(event)
             start = end
@@ -75,3 +80,33 @@ def error_in(event: bytes) -> str | None:
                 text = payload[:500].decode("utf-8", "replace")
                 return text
     return None
+
+
+def parse_event(event: bytes) -> tuple[str | None, str | None]:
+    """(event name, data) of one whole SSE event. Multi-line data is joined with newlines; comment
+    lines, ids and retries are ignored; CRLF and bare CR line ends are accepted."""
+    name: str | None = None
+    data: list[str] = []
+    for line in (
+        event.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ):
+        if not line or line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            name = value
+        elif field == "data":
+            data.append(value)
+    return name, "\n".join(data) if data else None
+
+
+def encode_event(name: str, data: bytes) -> bytes:
+    """An Anthropic / Responses style event: a name line and one data line."""
+    return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
+
+
+def encode_data(data: bytes) -> bytes:
+    """An OpenAI chat style event: one data line."""
+    return b"data: " + data + b"\n\n"

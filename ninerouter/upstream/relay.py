@@ -11,6 +11,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 import orjson
@@ -154,6 +155,17 @@ async def read_json(resp: aiohttp.ClientResponse) -> bytes:
     return body
 
 
+class EventTranslator(Protocol):
+    """What `StreamRelay.pump_translated` needs from a stream translator (translate.pipeline)."""
+
+    @property
+    def finished(self) -> bool: ...
+
+    def feed(self, events: list[bytes]) -> bytes: ...
+
+    def error_event(self, message: str) -> bytes: ...
+
+
 class StreamRelay:
     """Reads SSE events from an upstream response; the first events are held until `first_events`."""
 
@@ -178,11 +190,13 @@ class StreamRelay:
             if self.splitter.pending > MAX_EVENT_BYTES:
                 raise UpstreamFailure(502, "upstream sent an SSE event over 16 MiB", "stream")
 
-    async def first_events(self) -> list[bytes]:
-        """Wait (first-byte timeout) for the first events with data. Failure here is pre-commit."""
+    async def first_events(self, is_content: Callable[[bytes], bool] = has_content) -> list[bytes]:
+        """Wait (first-byte timeout) for the first events with data (or, with `is_content`, the
+        first content event: a translator knows a preamble from content). Failure here is
+        pre-commit."""
         held: list[bytes] = []
         try:
-            while not any(has_content(e) for e in held):
+            while not any(is_content(e) for e in held):
                 events = await self._next_events(self.timeouts.first_byte)
                 if events is None:
                     raise UpstreamFailure(502, "upstream stream ended before any data", "stream")
@@ -238,4 +252,32 @@ class StreamRelay:
             await write(b"".join(events))
         if failure is not None:
             await write(error_event(failure))
+        return failure
+
+    async def pump_translated(
+        self, write: Callable[[bytes], Awaitable[None]], translator: EventTranslator
+    ) -> str | None:
+        """Like `pump`, but every upstream event goes through `translator`, which also decides
+        where the stream ends (its terminator, or an in-band upstream error it has already
+        written in the client's format). Returns None on a clean end, else the relay's failure,
+        which is written in-band here."""
+        failure: str | None = None
+        while not translator.finished:
+            try:
+                events = await self._next_events(self.timeouts.idle)
+            except TimeoutError:
+                failure = "upstream stream stalled"
+                break
+            except (aiohttp.ClientError, UpstreamFailure) as exc:
+                failure = f"upstream connection dropped mid-stream ({type(exc).__name__})"
+                break
+            if events is None:
+                failure = "upstream stream ended without a terminator"
+                break
+            self.events_relayed += len(events)
+            out = translator.feed(events)
+            if out:
+                await write(out)
+        if failure is not None:
+            await write(translator.error_event(failure))
         return failure
