@@ -8,6 +8,7 @@ it, a failure ends the stream with an in-band error event and no terminator — 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ninerouter.upstream.session import Timeouts
 
 _RATE_TEXT = re.compile(r"rate[ _-]?limit|overloaded|too many requests", re.I)
 MAX_BODY_BYTES = 64 * 1024 * 1024
+LARGE_BODY = 1024 * 1024
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 LOOP_HEADER = "CDN-Loop"
 LOOP_TOKEN = "ninerouter"
@@ -46,11 +48,13 @@ async def open_response(
     """POST and wait for the response headers (connect + first-byte timeouts). Redirects are not
     followed. The caller owns the returned response and must release or close it."""
     headers = {**req.headers, LOOP_HEADER: LOOP_TOKEN}
+    # aiohttp sends a big bytes body in one write and warns; a buffer streams it out.
+    body: bytes | io.BytesIO = req.body if len(req.body) <= LARGE_BODY else io.BytesIO(req.body)
     try:
         if not req.stream:
             return await session.post(
                 req.url,
-                data=req.body,
+                data=body,
                 headers=headers,
                 allow_redirects=False,
                 timeout=timeouts.for_json,
@@ -58,7 +62,7 @@ async def open_response(
         async with asyncio.timeout(timeouts.first_byte):
             return await session.post(
                 req.url,
-                data=req.body,
+                data=body,
                 headers=headers,
                 allow_redirects=False,
                 timeout=timeouts.for_stream,
@@ -67,10 +71,20 @@ async def open_response(
         raise UpstreamFailure(
             504, f"upstream did not answer within {timeouts.first_byte:g}s", "timeout"
         ) from None
+    except aiohttp.ClientConnectorDNSError as exc:
+        raise UpstreamFailure(502, f"dns_error: {exc.host}", "connect") from None
+    except aiohttp.ClientConnectorCertificateError as exc:
+        reason = (
+            getattr(exc.certificate_error, "verify_message", None)
+            or type(exc.certificate_error).__name__
+        )
+        raise UpstreamFailure(502, f"tls_error: {exc.host} ({reason})", "connect") from None
+    except aiohttp.ClientSSLError as exc:
+        raise UpstreamFailure(502, f"tls_error: {exc.host}", "connect") from None
     except aiohttp.ClientConnectorError as exc:
         raise UpstreamFailure(
             502,
-            f"could not connect to upstream {exc.host}:{exc.port} ({exc.os_error.strerror or exc.os_error})",
+            f"connect_error: {exc.host}:{exc.port} ({exc.os_error.strerror or exc.os_error})",
             "connect",
         ) from None
     except aiohttp.ClientError as exc:

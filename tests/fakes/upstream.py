@@ -49,7 +49,7 @@ class FakeUpstream:
         return sum(1 for r in self.requests if r.key == key)
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_get("/v1/models", self.list_models)
         return app
