@@ -39,7 +39,7 @@ from ninerouter.store.proxy_pools import (
     new_pool_row,
     written_by_9router,
 )
-from ninerouter.store.rows import now_iso
+from ninerouter.store.rows import dump_json, load_json, now_iso
 from ninerouter.upstream.egress import ProbeResult, probe_proxy, rotation_of, session_token
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -321,6 +321,48 @@ def pool_details(store: Store, ref: str) -> dict[str, Any]:
     }
 
 
+def pool_by_id(store: Store, pool_id: str) -> ProxyPool:
+    pool = pools_of(store).get(pool_id)
+    if pool is None:
+        raise NotFound(f"no proxy pool with id '{pool_id}'.")
+    return pool
+
+
+def proxy_url(value: str) -> str:
+    """A proxy URL in its normal form, or a UserError saying what is wrong with it."""
+    try:
+        return parse_proxy(value.strip()).url
+    except ValueError as exc:
+        raise UserError(f"proxyUrl is not a proxy URL: {exc}.") from None
+
+
+def create_pool(store: Store, fields: Mapping[str, Any], active: bool | None = None) -> ProxyPool:
+    """One pool from validated fields (name and proxyUrl required), as 9Router stores it."""
+    if "name" not in fields or "proxyUrl" not in fields:
+        raise UserError("name and proxyUrl are required.")
+    row = new_pool_row(fields["name"], fields["proxyUrl"])
+    row["data"] = dump_json({**load_json(row["data"], {}), **fields})
+    row["isActive"] = 0 if active is False else 1
+    with store.write():
+        pools_of(store).insert_rows([row])
+    return pool_by_id(store, row["id"])
+
+
+def update_pool(
+    store: Store, pool_id: str, fields: Mapping[str, Any], active: bool | None = None
+) -> ProxyPool:
+    with store.write():
+        pool_by_id(store, pool_id)
+        pools_of(store).update(pool_id, fields, active)
+        return pool_by_id(store, pool_id)
+
+
+def delete_pool(store: Store, pool_id: str) -> ProxyPool:
+    """Delete one pool; refused (Conflict) while accounts use it."""
+    removed, _ = remove_pools(store, [pool_by_id(store, pool_id).id])
+    return removed[0]
+
+
 def remove_pools(
     store: Store, refs: Sequence[str], *, force: bool = False
 ) -> tuple[list[ProxyPool], list[Connection]]:
@@ -333,8 +375,9 @@ def remove_pools(
         if bound and not force:
             names = ", ".join(c.name for c in bound[:5])
             raise Conflict(
-                f"{len(bound)} account(s) use these pools ({names}). Assign them another pool with "
-                "'ninerouter proxy assign', or pass --force to deactivate and unbind them."
+                f"{len(bound)} account(s) use these pools ({names}). Unbind them first "
+                "('ninerouter proxy assign ACCOUNT --clear' or PUT /api/providers/:id "
+                '{"proxyPoolId": null}), or remove with --force to deactivate and unbind them.'
             )
         for conn in bound:
             store.connections.update(

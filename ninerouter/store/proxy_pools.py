@@ -127,6 +127,14 @@ class ProxyPools:
             ],
         )
 
+    def update(self, pool_id: str, fields: Mapping[str, Any], active: bool | None) -> None:
+        """Merge `fields` into the pool's JSON data; set isActive when given; bump updatedAt."""
+        self.db.execute(
+            "UPDATE proxyPools SET data = json_patch(data, ?), "
+            "isActive = COALESCE(?, isActive), updatedAt = ? WHERE id = ?",
+            [dump_json(dict(fields)), None if active is None else int(active), now_iso(), pool_id],
+        )
+
     def delete(self, pool_ids: Iterable[str]) -> None:
         self.db.conn.executemany("DELETE FROM proxyPools WHERE id = ?", [(i,) for i in pool_ids])
 

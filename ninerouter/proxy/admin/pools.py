@@ -15,9 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ninerouter.errors import Conflict, NotFound, UserError
+from ninerouter.errors import UserError
 from ninerouter.home import Home
-from ninerouter.importers.proxies_txt import parse_proxy
 from ninerouter.proxy.admin.common import (
     AdminError,
     bool_field,
@@ -30,10 +29,19 @@ from ninerouter.proxy.admin.common import (
     write_db,
 )
 from ninerouter.redact import mask_url
-from ninerouter.services.proxies import list_pools, pool_details, pools_of, probe_pools
+from ninerouter.services.proxies import (
+    create_pool,
+    delete_pool,
+    list_pools,
+    pool_by_id,
+    pool_details,
+    pools_of,
+    probe_pools,
+    proxy_url,
+    update_pool,
+)
 from ninerouter.store import Store
-from ninerouter.store.proxy_pools import ProxyPool, new_pool_row
-from ninerouter.store.rows import dump_json, load_json, now_iso
+from ninerouter.store.proxy_pools import ProxyPool
 
 _CLEAR = (None, "", "__none__")
 RELAY_TYPES = ("http", "vercel", "cloudflare", "deno")
@@ -54,20 +62,6 @@ def pool_choice(store: Store, body: Mapping[str, Any]) -> str | None:
     return value.strip()
 
 
-def pool_by_id(store: Store, pool_id: str) -> ProxyPool:
-    pool = pools_of(store).get(pool_id)
-    if pool is None:
-        raise NotFound(f"no proxy pool with id '{pool_id}'.")
-    return pool
-
-
-def _proxy_url(value: str) -> str:
-    try:
-        return parse_proxy(value.strip()).url
-    except ValueError as exc:
-        raise UserError(f"proxyUrl is not a proxy URL: {exc}.") from None
-
-
 def _fields(body: Mapping[str, Any], current: ProxyPool | None) -> dict[str, Any]:
     """The data fields a body sets, validated (a masked proxyUrl equal to the stored one's mask
     keeps the stored URL)."""
@@ -79,7 +73,7 @@ def _fields(body: Mapping[str, Any], current: ProxyPool | None) -> dict[str, Any
         out["name"] = name.strip()
     url = text_field(body, "proxyUrl")
     if url is not None and not (current and url == mask_url(current.proxy_url)):
-        out["proxyUrl"] = _proxy_url(url)
+        out["proxyUrl"] = proxy_url(url)
     no_proxy = text_field(body, "noProxy")
     if no_proxy is not None:
         out["noProxy"] = no_proxy.strip()
@@ -92,46 +86,6 @@ def _fields(body: Mapping[str, Any], current: ProxyPool | None) -> dict[str, Any
     if strict is not None:
         out["strictProxy"] = strict
     return out
-
-
-def create_pool(store: Store, body: Mapping[str, Any]) -> ProxyPool:
-    fields = _fields(body, None)
-    if "name" not in fields or "proxyUrl" not in fields:
-        raise UserError("name and proxyUrl are required.")
-    active = bool_field(body, "isActive")
-    row = new_pool_row(fields["name"], fields["proxyUrl"])
-    row["data"] = dump_json({**load_json(row["data"], {}), **fields})
-    row["isActive"] = 0 if active is False else 1
-    with store.write():
-        pools_of(store).insert_rows([row])
-    return pool_by_id(store, row["id"])
-
-
-def update_pool(store: Store, pool_id: str, body: Mapping[str, Any]) -> ProxyPool:
-    with store.write():
-        current = pool_by_id(store, pool_id)
-        fields = _fields(body, current)
-        active = bool_field(body, "isActive")
-        store.db.execute(
-            "UPDATE proxyPools SET data = json_patch(data, ?), "
-            "isActive = COALESCE(?, isActive), updatedAt = ? WHERE id = ?",
-            [dump_json(fields), None if active is None else int(active), now_iso(), pool_id],
-        )
-        return pool_by_id(store, pool_id)
-
-
-def delete_pool(store: Store, pool_id: str) -> ProxyPool:
-    with store.write():
-        pool = pool_by_id(store, pool_id)
-        bound = pools_of(store).bound_connections(pool.id)
-        if bound:
-            names = ", ".join(c.name for c in bound[:5])
-            raise Conflict(
-                f"proxy pool '{pool.name}' is used by {len(bound)} connection(s) ({names}); "
-                'unbind them first (PUT /api/providers/:id {"proxyPoolId": null}).'
-            )
-        pools_of(store).delete([pool.id])
-        return pool
 
 
 def test_pool(home: Home, pool_id: str) -> dict[str, Any]:
@@ -163,7 +117,8 @@ async def list_(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     body = await read_body(request)
     remember_secrets(request, body.get("proxyUrl"))
-    pool = await write_db(request, lambda s: create_pool(s, body))
+    fields, active = _fields(body, None), bool_field(body, "isActive")
+    pool = await write_db(request, lambda s: create_pool(s, fields, active))
     return ok_json({"proxyPool": pool.public()}, status=201)
 
 
@@ -177,7 +132,10 @@ async def update(request: web.Request) -> web.Response:
     pool_id = request.match_info["id"]
     body = await read_body(request)
     remember_secrets(request, body.get("proxyUrl"))
-    pool = await write_db(request, lambda s: update_pool(s, pool_id, body))
+    active = bool_field(body, "isActive")
+    pool = await write_db(
+        request, lambda s: update_pool(s, pool_id, _fields(body, pool_by_id(s, pool_id)), active)
+    )
     return ok_json({"proxyPool": pool.public()})
 
 
