@@ -239,22 +239,26 @@ class StreamRelay:
             if b'"usage"' in event:
                 self.usage_event = event
 
+    async def _next_or_failure(self) -> tuple[list[bytes], None] | tuple[None, str]:
+        """The next whole events after the commit point, or why the stream cannot go on."""
+        try:
+            events = await self._next_events(self.timeouts.idle)
+        except TimeoutError:
+            return None, "upstream stream stalled"
+        except (aiohttp.ClientError, UpstreamFailure) as exc:
+            return None, f"upstream connection dropped mid-stream ({type(exc).__name__})"
+        if events is None:
+            return None, "upstream stream ended without a terminator"
+        return events, None
+
     async def pump(
         self, write: Callable[[bytes], Awaitable[None]], error_event: Callable[[str], bytes]
     ) -> str | None:
         """Relay the rest of the stream. Returns None on a clean end, else the failure written in-band."""
         failure: str | None = None
         while not self.done:
-            try:
-                events = await self._next_events(self.timeouts.idle)
-            except TimeoutError:
-                failure = "upstream stream stalled"
-                break
-            except (aiohttp.ClientError, UpstreamFailure) as exc:
-                failure = f"upstream connection dropped mid-stream ({type(exc).__name__})"
-                break
+            events, failure = await self._next_or_failure()
             if events is None:
-                failure = "upstream stream ended without a terminator"
                 break
             for index, event in enumerate(events):
                 if is_done(event):
@@ -277,16 +281,8 @@ class StreamRelay:
         which is written in-band here."""
         failure: str | None = None
         while not translator.finished:
-            try:
-                events = await self._next_events(self.timeouts.idle)
-            except TimeoutError:
-                failure = "upstream stream stalled"
-                break
-            except (aiohttp.ClientError, UpstreamFailure) as exc:
-                failure = f"upstream connection dropped mid-stream ({type(exc).__name__})"
-                break
+            events, failure = await self._next_or_failure()
             if events is None:
-                failure = "upstream stream ended without a terminator"
                 break
             self.events_relayed += len(events)
             out = translator.feed(events)
