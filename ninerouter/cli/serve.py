@@ -92,7 +92,7 @@ def _check_store(home: Home, host: str) -> None:
     refuse to expose /v1 without API keys beyond this machine."""
     from ninerouter.store import Store
 
-    store = Store(home.db_path)
+    store = Store(home.db_path, thorough_check=True)
     try:
         open_v1 = store.settings.get().get("requireApiKey") is False
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,11 +30,11 @@ from ninerouter.models import Connection, public_settings
 from ninerouter.redact import mask_url
 from ninerouter.services.providers import resolve_connection
 from ninerouter.store import Store
+from ninerouter.store.backup import backup_into
 from ninerouter.store.proxy_pools import (
     ProbeRecord,
     ProxyPool,
     ProxyPools,
-    backup_copy,
     new_pool_row,
     written_by_9router,
 )
@@ -174,8 +173,7 @@ def import_proxies(
     if dry_run or report.aborted or not (plan.new or plan.changed):
         _fill(report, plan, ["" for _ in plan.new])
         return report
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    report.backup = backup_copy(store.db, home.backups_dir / f"pre-proxy-import-{stamp}.sqlite")
+    report.backup = backup_into(store.path, home.backups_dir, label="pre-proxy-import").path
     with store.write():
         plan = _plan(pools.all(), parsed.accepted)  # again, under the write lock
         ids: list[str] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ninerouter.store.backup import backup_into
 from ninerouter.store.combos import Combos
 from ninerouter.store.database import open_database, write_transaction
 from ninerouter.store.kv import KV
@@ -20,10 +21,14 @@ __all__ = ["Store"]
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, thorough_check: bool = False) -> None:
+        """thorough_check: run `integrity_check` rather than `quick_check` (at server start)."""
         self.path = path
-        self.db = open_database(path, SCHEMA_VERSION)
+        self.db = open_database(path, SCHEMA_VERSION, thorough_check)
         try:
+            if self.db.table_names() and migrations.pending(self.db):
+                # An existing DB (ours or 9Router's) is copied before its schema is touched.
+                backup_into(path, path.parent / "backups", label="pre-migrate")
             migrations.apply(self.db)
         except BaseException:
             self.db.close()

@@ -15,14 +15,15 @@ from ninerouter.errors import CorruptDatabase, StoreError
 BUSY_TIMEOUT_MS = 5_000
 
 
-def check_file(path: Path) -> list[str]:
-    """Problems found by `PRAGMA quick_check` on an existing file; [] means usable."""
+def check_file(path: Path, thorough: bool = False) -> list[str]:
+    """Problems found by `PRAGMA quick_check` (or the slower `integrity_check`, which also reads
+    every row and index entry) on an existing file; [] means usable."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         return [str(exc)]
     try:
-        rows = conn.execute("PRAGMA quick_check").fetchall()
+        rows = conn.execute(f"PRAGMA {'integrity_check' if thorough else 'quick_check'}").fetchall()
     except sqlite3.DatabaseError as exc:
         return [str(exc)]
     finally:
@@ -43,12 +44,14 @@ def stored_schema_version(path: Path) -> int | None:
     return int(row[0]) if row and str(row[0]).isdigit() else None
 
 
-def open_database(path: Path, max_schema_version: int) -> sqlite_utils.Database:
+def open_database(
+    path: Path, max_schema_version: int, thorough: bool = False
+) -> sqlite_utils.Database:
     """Open (creating if absent) a database file with our pragmas. A corrupt file, or one from a
     newer schema, is refused before anything is written to it."""
     existed = path.exists() and path.stat().st_size > 0
     if existed:
-        problems = check_file(path)
+        problems = check_file(path, thorough)
         if problems:
             raise CorruptDatabase(str(path), problems)
         version = stored_schema_version(path)

@@ -8,7 +8,6 @@ deno): a SOCKS proxy is type "http" with a socks5:// proxyUrl. We add `latencyMs
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -157,24 +156,6 @@ class ProxyPools:
 def load_pools(db: sqlite_utils.Database) -> tuple[ProxyPool, ...]:
     """Every pool, for the server's config snapshot (runs on the database thread)."""
     return tuple(ProxyPools(db).all())
-
-
-def backup_copy(db: sqlite_utils.Database, dest: Path) -> Path:
-    """A consistent copy of the open database (sqlite3 backup API), readable only by its owner.
-
-    Minimal on purpose: the general backup module (backup/restore commands) supersedes it."""
-    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    part = dest.with_name(f".{dest.name}.part")
-    part.unlink(missing_ok=True)
-    os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    target = sqlite3.connect(part)
-    try:
-        db.conn.backup(target)
-        target.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        target.close()
-    os.replace(part, dest)
-    return dest
 
 
 def written_by_9router(path: Path) -> bool:

@@ -133,7 +133,7 @@ def test_empty_and_binary_files(home: Home, tmp_path: Path) -> None:
 def test_backup_is_taken_first_and_private(home: Home, tmp_path: Path) -> None:
     run("proxy", "import", "-", stdin="1.1.1.1:80\n")
     run("proxy", "import", "-", stdin="2.2.2.2:80\n")
-    backups = sorted(home.backups_dir.glob("pre-proxy-import-*.sqlite"))
+    backups = sorted(home.backups_dir.glob("ninerouter-*-pre-proxy-import.sqlite"))
     assert len(backups) == 2
     assert stat.S_IMODE(backups[1].stat().st_mode) == 0o600
     conn = sqlite3.connect(backups[1])

@@ -158,3 +158,39 @@ def test_write_is_all_or_nothing(store: Store) -> None:
             )
             raise RuntimeError("boom")
     assert store.connections.all() == []
+
+
+def test_an_existing_db_is_backed_up_before_its_first_migration(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    path = nine_router_db(tmp_path / "db" / "data.sqlite")
+    before = columns(path)
+    Store(path).close()
+    [backup] = list((tmp_path / "db" / "backups").iterdir())
+    assert (
+        backup.name.endswith("-pre-migrate.sqlite") and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    )
+    assert columns(backup) == before
+    assert (
+        "nr_migrations"
+        not in sqlite3.connect(backup)
+        .execute("SELECT group_concat(name) FROM sqlite_master WHERE type='table'")
+        .fetchone()[0]
+    )
+    Store(path).close()  # nothing pending any more: no second backup
+    assert len(list((tmp_path / "db" / "backups").iterdir())) == 1
+
+
+def test_a_new_db_needs_no_backup(tmp_path: Path) -> None:
+    Store(tmp_path / "db" / "data.sqlite").close()
+    assert not (tmp_path / "db" / "backups").exists()
+
+
+def test_thorough_check_finds_what_quick_check_misses(tmp_path: Path) -> None:
+    from tests.store.test_verify import bit_flipped
+
+    path = bit_flipped(tmp_path / "data.sqlite")
+    Store(path).close()  # quick_check passes
+    digest = sha(path)
+    with pytest.raises(CorruptDatabase, match="missing from index"):
+        Store(path, thorough_check=True)
+    assert sha(path) == digest
