@@ -59,7 +59,8 @@ def create_app(
             await runtime.config.close()
 
     app.cleanup_ctx.append(lifecycle)
-    for prefix in ("", "/api"):
+    # /api/v1/* as in 9Router; /v1/v1/* for clients whose base URL already ends in /v1.
+    for prefix in ("", "/api", "/v1"):
         app.router.add_post(f"{prefix}/v1/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/v1/models", list_models)
         app.router.add_post(f"{prefix}/v1/messages", messages)

@@ -272,3 +272,17 @@ async def test_alias_is_served_without_restart(router) -> None:
     result = await router.openai().chat.completions.create(model="mine", messages=MESSAGES)
     assert result.choices[0].message.content == TEXT
     assert router.fake.requests[-1].body["model"] == "fake-b"
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/chat/completions", "/api/v1/chat/completions", "/v1/v1/chat/completions"]
+)
+async def test_base_url_variants_reach_chat(router, path: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            str(router.server.make_url(path)),
+            headers={"Authorization": f"Bearer {router.key}"},
+            json={"model": "fake/fake-a", "messages": MESSAGES},
+        ) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["choices"][0]["message"]["content"] == TEXT
