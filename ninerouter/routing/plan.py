@@ -19,8 +19,8 @@ class Plan:
 def plan(model: str, config: RouterConfig) -> Plan:
     """Raises UnknownModel when nothing in the request can be served."""
     name = model.strip()
-    combos = {c.name: c.models for c in config.combos}
-    if name in combos:
+    if name in config.combos_by_name:
+        combos = {c.name: c.models for c in config.combos}
         try:
             entries = expand(combos, name)
         except ComboError as exc:
