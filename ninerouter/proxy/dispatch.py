@@ -158,6 +158,7 @@ async def dispatch(
                     exc.status,
                     scrub(exc.message, conn.secrets()),
                     reset_after(exc.headers, runtime.clock()) if exc.headers else None,
+                    transport=exc.kind != "http",
                 )
                 health.on_failure(conn.id, target.model, error, conn.updated_at)
                 trail.skipped.append(f"{conn.name}:{error.failure.value}")
@@ -183,7 +184,9 @@ async def dispatch(
                 health.on_failure(
                     conn.id,
                     target.model,
-                    AttemptError(Failure.TRANSIENT, 502, served.failed_after_commit),
+                    AttemptError(
+                        Failure.TRANSIENT, 502, served.failed_after_commit, transport=True
+                    ),
                     conn.updated_at,
                 )
                 record("502", target, conn, served)

@@ -148,3 +148,4 @@ class AttemptError:
     status: int
     message: str
     retry_after: float | None = None
+    transport: bool = False  # no HTTP answer (connect, timeout, bad stream): the account's fault

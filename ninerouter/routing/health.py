@@ -6,8 +6,10 @@ Rules (DESIGN §6, reliability catalogue T01–T08, T32–T34):
 - quota: lock the whole account until the provider's reset (else 10 min);
 - auth: lock the whole account until its row is edited (updatedAt changes) or a test passes;
 - model not found: lock (account, model) for 10 min;
-- transient (5xx, connect, timeout): a Retry-After locks the account for that long; otherwise 3 in a
-  row eject it for 30 s × ejections (max 5 min). A success resets the run and the back-off level.
+- transient: a Retry-After locks the account for that long; otherwise 3 in a row eject for
+  30 s × ejections (max 5 min). A 5xx answer counts against (account, model), since a provider can
+  fail one model and serve the others; a connect error, timeout or broken stream counts against the
+  whole account. A success resets the run and the back-off level.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ class AccountHealth:
     model_locks: dict[str, Lock] = field(default_factory=dict)
     account_lock: Lock | None = None
     backoff_level: int = 0
-    consecutive_failures: int = 0
-    ejections: int = 0
+    consecutive_failures: dict[str, int] = field(default_factory=dict)  # model (or ALL) -> run
+    ejections: dict[str, int] = field(default_factory=dict)
     last_error: str | None = None
     last_error_at: float | None = None
     error_code: int | None = None
@@ -180,21 +182,26 @@ class HealthBook:
                 }
             )
         elif failure is Failure.TRANSIENT:
-            if health.account_lock is not None and health.account_lock.until > now:
-                # In flight when the account was ejected: already counted.
+            scope = ALL if error.transport else model
+            running = health.account_lock if scope == ALL else health.model_locks.get(model)
+            if running is not None and running.until > now:
+                # In flight when the account (or model) was ejected: already counted.
                 self._patch(conn_id, patch)
                 return
-            health.consecutive_failures += 1
+            run = health.consecutive_failures[scope] = health.consecutive_failures.get(scope, 0) + 1
             seconds = None
             if error.retry_after:
-                seconds = error.retry_after
-            elif health.consecutive_failures >= EJECT_AFTER:
-                health.ejections += 1
-                health.consecutive_failures = 0
-                seconds = min(EJECT_BASE * health.ejections, BACKOFF_CAP)
-            if seconds is not None:
+                seconds, scope = error.retry_after, ALL
+            elif run >= EJECT_AFTER:
+                ejections = health.ejections[scope] = health.ejections.get(scope, 0) + 1
+                health.consecutive_failures[scope] = 0
+                seconds = min(EJECT_BASE * ejections, BACKOFF_CAP)
+            if seconds is not None and scope == ALL:
                 until = self._extend_account(health, now + seconds, failure.value)
                 patch.update({f"modelLock_{ALL}": iso(until), "nrLockReason": failure.value})
+            elif seconds is not None:
+                until = self._extend_model(health, model, now + seconds, failure.value)
+                patch[f"modelLock_{model}"] = iso(until)
             else:
                 patch["testStatus"] = "active" if health.account_lock is None else "unavailable"
         self._patch(conn_id, patch)
@@ -204,7 +211,9 @@ class HealthBook:
         if health is None:
             return
         now = self.clock()
-        changed = health.consecutive_failures or health.backoff_level or health.last_error
+        changed = (
+            any(health.consecutive_failures.values()) or health.backoff_level or health.last_error
+        )
         removed = [m for m, lock in health.model_locks.items() if m == model or lock.until <= now]
         for m in removed:
             del health.model_locks[m]
@@ -213,7 +222,8 @@ class HealthBook:
             health.account_lock = None
             patch[f"modelLock_{ALL}"] = None
             patch["nrLockReason"] = None
-        health.consecutive_failures = 0
+        health.consecutive_failures.pop(model, None)
+        health.consecutive_failures.pop(ALL, None)
         health.backoff_level = 0
         if changed or patch:
             health.last_error = None

@@ -159,7 +159,7 @@ async def test_t09_connection_refused_fails_over(make_fleet, store) -> None:
         reply.status == 200 and "connection=live" in reply.route and "dead:transient" in reply.route
     )
     assert time.monotonic() - started < 1
-    assert fleet.runtime.health.get(fleet.conn_id("dead")).consecutive_failures == 1
+    assert fleet.runtime.health.get(fleet.conn_id("dead")).consecutive_failures == {"__all": 1}
 
 
 async def test_t12_slow_first_byte_is_abandoned_and_fails_over(make_fleet) -> None:
@@ -219,4 +219,4 @@ async def test_post_commit_failure_is_an_error_event_not_a_failover(make_fleet) 
     assert reply.status == 200
     assert b"[DONE]" not in reply.raw and b"upstream_error" in reply.raw
     assert fleet.hits() == {"a": 1, "b": 0}
-    assert fleet.runtime.health.get(fleet.conn_id("a")).consecutive_failures == 1
+    assert fleet.runtime.health.get(fleet.conn_id("a")).consecutive_failures == {"__all": 1}

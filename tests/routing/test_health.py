@@ -128,3 +128,16 @@ def test_patches_use_9router_fields_and_survive_a_restart(clock: FakeClock) -> N
     assert fresh.blocked("A", "gpt").until == pytest.approx(clock.now + 30, abs=0.01)
     book.on_success("A", "gpt")
     assert book.take_patches()["A"]["modelLock_gpt"] is None
+
+
+def test_5xx_ejects_the_model_but_transport_failures_eject_the_account(clock: FakeClock) -> None:
+    book = HealthBook(clock)
+    for _ in range(3):
+        fail(book, Failure.TRANSIENT, status=500, model="broken")
+    assert book.blocked("A", "broken").reason == "transient"
+    assert book.blocked("A", "healthy") is None
+    for _ in range(3):
+        book.on_failure(
+            "A", "healthy", AttemptError(Failure.TRANSIENT, 502, "connect_error", transport=True)
+        )
+    assert book.blocked("A", "anything").until == clock.now + 30
