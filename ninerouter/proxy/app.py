@@ -14,6 +14,7 @@ from ninerouter.home import Home
 from ninerouter.proxy.admin import register_routes as register_admin_routes
 from ninerouter.proxy.body import MAX_REQUEST_BYTES
 from ninerouter.proxy.chat import chat_completions
+from ninerouter.proxy.dashboard import register_routes as register_dashboard_routes
 from ninerouter.proxy.live_config import LiveConfig
 from ninerouter.proxy.messages import count_tokens, messages
 from ninerouter.proxy.middleware import error_middleware
@@ -71,4 +72,5 @@ def create_app(
     app.router.add_post("/{base:.+}/v1/messages/count_tokens", count_tokens)
     app.router.add_get("/api/health", health)
     register_admin_routes(app)
+    register_dashboard_routes(app)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 
 from ninerouter.errors import UserError
 from ninerouter.models import DEFAULT_SETTINGS, SECRET_SETTINGS, public_settings
+from ninerouter.redact import mask_url
 from ninerouter.store import Store
 
 # Keys 9Router 0.5.x reads that have no default here; accepted as they are.
@@ -77,6 +78,13 @@ def _same_type(default: Any, value: Any) -> bool:
 def set_setting(store: Store, key: str, value: Any) -> dict[str, Any]:
     validate(key, value)
     with store.write():
+        if key == "outboundProxyUrl" and isinstance(value, str) and value.strip():
+            current = store.settings.get().get("outboundProxyUrl")
+            if isinstance(current, str) and value == mask_url(current):
+                return public_settings(store.settings.get())  # the masked URL sent back: keep it
+            from ninerouter.services.proxies import proxy_url
+
+            value = proxy_url(value)
         return public_settings(store.settings.patch({key: value}))
 
 

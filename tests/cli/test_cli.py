@@ -297,3 +297,19 @@ def test_alias_set_list_remove() -> None:
     assert bad.exit_code == 1 and "unknown provider prefix 'zz/'" in bad.stderr
     assert run("alias", "remove", "sonnet").exit_code == 0
     assert run("alias", "remove", "sonnet").exit_code == 1
+
+
+def test_global_proxy_setting_is_validated_and_a_masked_url_keeps_the_stored_one(
+    home: Home,
+) -> None:
+    assert run("settings", "set", "outboundProxyUrl", "not a proxy").exit_code == 1
+    assert (
+        run("settings", "set", "outboundProxyUrl", "http://u:real-pass@10.0.0.1:3128").exit_code
+        == 0
+    )
+    assert run("settings", "set", "outboundProxyUrl", "http://u:***@10.0.0.1:3128").exit_code == 0
+    store = Store(home.db_path)
+    try:
+        assert store.settings.get()["outboundProxyUrl"] == "http://u:real-pass@10.0.0.1:3128"
+    finally:
+        store.close()

@@ -98,9 +98,22 @@ def status_of(error: NineRouterError) -> int:
     return 400 if error.exit_code != 3 else 500
 
 
+def secret_parts(value: str) -> list[str]:
+    """What in a submitted value is secret: a URL's password, else the whole token. Free text
+    (with spaces) is no secret, so a server message that happens to contain it stays readable."""
+    value = value.strip()
+    if "@" in value:
+        credentials = value.split("@", 1)[0].split("//", 1)[-1]
+        password = credentials.split(":", 1)[1] if ":" in credentials else ""
+        return [password] if password else []
+    if not value or "://" in value or any(ch.isspace() for ch in value):
+        return []
+    return [value]
+
+
 def remember_secrets(request: web.Request, *values: Any) -> None:
     """Secrets from the body (an API key, a proxy URL): any error message is scrubbed of them."""
-    found = [v for v in values if isinstance(v, str) and v]
+    found = [part for v in values if isinstance(v, str) for part in secret_parts(v)]
     request[SECRETS] = [*request.get(SECRETS, []), *found]
 
 

@@ -69,7 +69,9 @@ async def _change_password(request: web.Request, new: Any, current: Any) -> None
 
 async def patch_settings(request: web.Request) -> web.Response:
     body = await read_body(request)
-    remember_secrets(request, body.get("newPassword"), body.get("currentPassword"))
+    remember_secrets(
+        request, body.get("newPassword"), body.get("currentPassword"), body.get("outboundProxyUrl")
+    )
     new_password = body.pop("newPassword", None)
     current_password = body.pop("currentPassword", None)
     if "password" in body:

@@ -90,3 +90,13 @@ async def test_canaries_never_leave_through_the_admin_api(logged_in, caplog) -> 
     for canary in (*CANARIES, client_key):
         assert canary not in everything, canary
     assert "sk-…cdef" in everything  # the masked form is what callers see
+
+
+def test_secret_parts_keep_server_messages_readable() -> None:
+    from ninerouter.proxy.admin.common import secret_parts
+
+    assert secret_parts("http://user:s3cret-pw@host:8080") == ["s3cret-pw"]
+    assert secret_parts("user:pw-123456@host:1") == ["pw-123456"]
+    assert secret_parts("http://host:8080") == []
+    assert secret_parts("not a proxy") == []
+    assert secret_parts("sk-abcdef1234567890") == ["sk-abcdef1234567890"]
