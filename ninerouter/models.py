@@ -261,3 +261,5 @@ class UsageRecord:
     ttft_ms: float | None = None
     attempts: int = 1
     stream: bool = False
+    saver_tokens_before: int = 0  # token saver: estimated tokens of the tool outputs it shrank ...
+    saver_tokens_after: int = 0  # ... and after shrinking them

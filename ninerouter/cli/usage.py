@@ -91,6 +91,7 @@ def usage(
             r["completionTokens"],
             _cell(r["avgLatencyMs"]),
             _cell(r["p50TtftMs"]),
+            r["tokensSaved"],
         )
         for r in rows
     ]
@@ -100,7 +101,16 @@ def usage(
         json_out,
         {"since": cutoff, "by": by.value, "rows": rows},
         lambda: print_table(
-            (by.value.upper(), "REQUESTS", "ERRORS", "PROMPT", "COMPLETION", "AVG MS", "TTFT P50"),
+            (
+                by.value.upper(),
+                "REQUESTS",
+                "ERRORS",
+                "PROMPT",
+                "COMPLETION",
+                "AVG MS",
+                "TTFT P50",
+                "SAVED",
+            ),
             table,
             empty=f"no requests recorded {window}",
         ),

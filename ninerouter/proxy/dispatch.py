@@ -85,7 +85,9 @@ async def dispatch(
     endpoint: str,
     stream: bool,
     attempt: Attempt,
+    saver: tuple[int, int] = (0, 0),
 ) -> web.StreamResponse:
+    """`saver`: the token saver's estimated tokens of the tool outputs it shrank, before and after."""
     state, health, throttle = runtime.routing, runtime.health, runtime.throttle
     settings = config.settings
     timeouts = runtime.timeouts(config)
@@ -116,6 +118,8 @@ async def dispatch(
                 ttft_ms=served.ttft_ms if served else None,
                 attempts=trail.attempts,
                 stream=stream,
+                saver_tokens_before=saver[0],
+                saver_tokens_after=saver[1],
             )
         )
 

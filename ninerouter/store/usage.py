@@ -118,7 +118,8 @@ class UsageLog:
         """Requests since `since` (an ISO-8601 time; None = all) grouped by combo, connection, model
         or provider, most requests first. Rows without a value for the dimension (a request that used
         no combo, say) are grouped under "(none)". Each row: key, requests, errors, promptTokens,
-        completionTokens, avgLatencyMs and p50TtftMs (None where no row has the value)."""
+        completionTokens, avgLatencyMs and p50TtftMs (None where no row has the value), and tokensSaved
+        by the token saver."""
         if by not in _GROUP_KEY:
             raise ValueError(
                 f"unknown usage dimension {by!r}; expected one of {SUMMARY_DIMENSIONS}"
@@ -130,7 +131,9 @@ class UsageLog:
         groups = self.db.execute(
             f"SELECT {key} AS k, COUNT(*), SUM({_IS_ERROR}), "
             "SUM(COALESCE(promptTokens, 0)), SUM(COALESCE(completionTokens, 0)), "
-            f"AVG({_meta('$.latencyMs')}) FROM usageHistory {where} GROUP BY k",
+            f"AVG({_meta('$.latencyMs')}), "
+            f"SUM(COALESCE({_meta('$.tokenSaver.before')}, 0) - COALESCE({_meta('$.tokenSaver.after')}, 0)) "
+            f"FROM usageHistory {where} GROUP BY k",
             params,
         ).fetchall()
         ttft = _meta("$.ttftMs")
@@ -150,8 +153,9 @@ class UsageLog:
                 "completionTokens": int(completion or 0),
                 "avgLatencyMs": None if latency is None else round(float(latency), 1),
                 "p50TtftMs": round(statistics.median(ttfts[group]), 1) if ttfts[group] else None,
+                "tokensSaved": int(saved or 0),
             }
-            for group, requests, errors, prompt, completion, latency in groups
+            for group, requests, errors, prompt, completion, latency, saved in groups
         ]
         result.sort(key=lambda row: (-row["requests"], row["key"]))
         return result
@@ -164,7 +168,7 @@ def _history_row(record: UsageRecord) -> tuple[Any, ...]:
         "cached_tokens": record.cached_tokens,
         "reasoning_tokens": record.reasoning_tokens,
     }
-    meta = {
+    meta: dict[str, Any] = {
         "combo": record.combo,
         "connectionName": record.connection_name,
         "latencyMs": record.latency_ms,
@@ -172,6 +176,11 @@ def _history_row(record: UsageRecord) -> tuple[Any, ...]:
         "attempts": record.attempts,
         "stream": record.stream,
     }
+    if record.saver_tokens_before:
+        meta["tokenSaver"] = {
+            "before": record.saver_tokens_before,
+            "after": record.saver_tokens_after,
+        }
     return (
         record.timestamp,
         record.provider,

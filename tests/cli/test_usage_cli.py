@@ -151,6 +151,7 @@ def test_usage_by_combo_json(seeded: Home) -> None:
             "completionTokens": 10,
             "avgLatencyMs": 225.0,
             "p50TtftMs": 100.0,
+            "tokensSaved": 0,
         },
         {
             "key": "(none)",
@@ -160,6 +161,7 @@ def test_usage_by_combo_json(seeded: Home) -> None:
             "completionTokens": 3,
             "avgLatencyMs": 250.0,
             "p50TtftMs": 90.0,
+            "tokensSaved": 0,
         },
     ]
 
@@ -198,10 +200,11 @@ def test_usage_table(seeded: Home) -> None:
         "MS",
         "TTFT",
         "P50",
+        "SAVED",
     ]
     assert lines[1:] == [
-        ["openai", "2", "0", "130", "13", "325", "95.0"],
-        ["openrouter", "1", "1", "0", "0", "50.0", "-"],
+        ["openai", "2", "0", "130", "13", "325", "95.0", "0"],
+        ["openrouter", "1", "1", "0", "0", "50.0", "-", "0"],
     ]
 
 

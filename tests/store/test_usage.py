@@ -430,6 +430,7 @@ def row(key: str, requests: int, errors: int, prompt: int, completion: int, late
         "completionTokens": completion,
         "avgLatencyMs": latency,
         "p50TtftMs": ttft,
+        "tokensSaved": 0,
     }
 
 
@@ -500,3 +501,16 @@ def test_summary_of_rows_9router_wrote(store: Store) -> None:
 def test_summary_unknown_dimension(store: Store) -> None:
     with pytest.raises(ValueError, match="unknown usage dimension 'colour'"):
         store.usage.summary(None, "colour")
+
+
+def test_token_saver_savings_are_kept_in_meta_and_summed(store: Store) -> None:
+    from dataclasses import replace
+
+    saved = replace(R1, saver_tokens_before=900, saver_tokens_after=300)
+    store.usage.add_many([saved, R1])
+    meta = json.loads(
+        next(store.db.query("SELECT meta FROM usageHistory ORDER BY id LIMIT 1"))["meta"]
+    )
+    assert meta["tokenSaver"] == {"before": 900, "after": 300}
+    [summary] = [r for r in store.usage.summary(None, "model") if r["key"] == R1.model]
+    assert summary["tokensSaved"] == 600 and summary["requests"] == 2
