@@ -26,6 +26,7 @@ from ninerouter.proxy.body import read_json_body
 from ninerouter.proxy.dispatch import Served, dispatch
 from ninerouter.proxy.errors import ApiError
 from ninerouter.proxy.runtime import RUNTIME
+from ninerouter.proxy.token_saver import apply_token_saver
 from ninerouter.routing.plan import plan
 from ninerouter.routing.resolve import Target, UnknownModel
 from ninerouter.routing.session import session_key
@@ -80,6 +81,7 @@ async def serve(request: web.Request, client: str, endpoint: str) -> web.StreamR
     require_key(request, config)
     body = await read_json_body(request)
     check_body(client, body)
+    body, saver = await apply_token_saver(request, config.settings, client, body)
     try:
         the_plan = plan(body["model"], config)
     except UnknownModel as exc:
@@ -138,6 +140,7 @@ async def serve(request: web.Request, client: str, endpoint: str) -> web.StreamR
         endpoint,
         stream,
         attempt,
+        saver,
     )
 
 
