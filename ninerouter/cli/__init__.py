@@ -26,6 +26,7 @@ from ninerouter.cli._console import CliState, FunnelGroup
 app = typer.Typer(
     name="ninerouter",
     cls=FunnelGroup,
+    rich_markup_mode=None,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,

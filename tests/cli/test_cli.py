@@ -313,3 +313,10 @@ def test_global_proxy_setting_is_validated_and_a_masked_url_keeps_the_stored_one
         assert store.settings.get()["outboundProxyUrl"] == "http://u:real-pass@10.0.0.1:3128"
     finally:
         store.close()
+
+
+def test_help_is_plain_and_lists_every_command() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("serve", "provider", "combo", "proxy", "backup", "restore", "probe", "usage"):
+        assert f"  {command} " in result.stdout
