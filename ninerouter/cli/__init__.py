@@ -17,6 +17,7 @@ from ninerouter.cli import (
     models,
     provider,
     proxies,
+    recipe,
     serve,
     settings,
     usage,
@@ -73,6 +74,7 @@ app.add_typer(alias.app, name="alias", help="Short names for model strings (mode
 app.add_typer(combo.app, name="combo", help="Combos: one model name for an ordered list of models.")
 usage.register(app)
 models.register(app)
+recipe.register(app)
 dbtools.register(app)
 proxies.register(app)
 admin.register(app)
