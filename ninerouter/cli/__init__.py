@@ -13,6 +13,7 @@ from ninerouter.cli import (
     alias,
     combo,
     dbtools,
+    init,
     keys,
     models,
     provider,
@@ -75,6 +76,7 @@ app.add_typer(combo.app, name="combo", help="Combos: one model name for an order
 usage.register(app)
 models.register(app)
 recipe.register(app)
+init.register(app)
 dbtools.register(app)
 proxies.register(app)
 admin.register(app)
