@@ -18,6 +18,7 @@ OpenAI fake under /openai on one port (used by scripts/real-clients.sh).
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import json
@@ -117,17 +118,21 @@ def sse(name: str, data: dict[str, Any]) -> bytes:
 
 
 @dataclass
-class FakeAnthropic:
+class ScriptedFake(abc.ABC):
+    """Shared by the fake upstreams: records each request, then answers the next scripted turn
+    (or the turn the request's model name asks for); `aborted` lists requests whose client left."""
+
     requests: list[Recorded] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     aborted: list[str] = field(default_factory=list)
+    path = "/"
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/v1/messages", self.messages)
+        app.router.add_post(self.path, self.handle)
         return app
 
-    async def messages(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(Recorded(request.path_qs, dict(request.headers), body))
         turn = self.turns.pop(0) if self.turns else choose_turn(body)
@@ -136,6 +141,16 @@ class FakeAnthropic:
         except (asyncio.CancelledError, ConnectionResetError):
             self.aborted.append(str(body.get("model")))
             raise
+
+    @abc.abstractmethod
+    async def _answer(
+        self, request: web.Request, body: dict[str, Any], turn: Turn
+    ) -> web.StreamResponse: ...
+
+
+@dataclass
+class FakeAnthropic(ScriptedFake):
+    path = "/v1/messages"
 
     async def _answer(
         self, request: web.Request, body: dict[str, Any], turn: Turn

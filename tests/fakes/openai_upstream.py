@@ -12,34 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.anthropic_upstream import Recorded, Turn, choose_turn, pieces
+from tests.fakes.anthropic_upstream import ScriptedFake, Turn, pieces
 
 
 @dataclass
-class FakeOpenAI:
-    requests: list[Recorded] = field(default_factory=list)
-    turns: list[Turn] = field(default_factory=list)
-    aborted: list[str] = field(default_factory=list)
-
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/v1/chat/completions", self.chat)
-        return app
-
-    async def chat(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.requests.append(Recorded(request.path_qs, dict(request.headers), body))
-        turn = self.turns.pop(0) if self.turns else choose_turn(body)
-        try:
-            return await self._answer(request, body, turn)
-        except (asyncio.CancelledError, ConnectionResetError):
-            self.aborted.append(str(body.get("model")))
-            raise
+class FakeOpenAI(ScriptedFake):
+    path = "/v1/chat/completions"
 
     async def _answer(
         self, request: web.Request, body: dict[str, Any], turn: Turn
